@@ -1,0 +1,101 @@
+/**
+ * Body kinds and the small operations every server and middleware needs on them:
+ * recognising arrays, async iterables and files; making a {@link FileBody}; measuring and
+ * reading a body whole when a caller truly needs it.
+ */
+import { createReadStream } from 'node:fs'
+import type { Body, Chunk, FileBody } from './types.js'
+
+const encoder = new TextEncoder()
+
+/** True for any object with `Symbol.asyncIterator`. */
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  )
+}
+
+/** True for a {@link FileBody}: an object with a string `path` that is async-iterable. */
+export function isFileBody(body: unknown): body is FileBody {
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    typeof (body as { path?: unknown }).path === 'string' &&
+    isAsyncIterable(body) &&
+    !Array.isArray(body)
+  )
+}
+
+/** True when a promise-like. */
+export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+/** A chunk as bytes (strings encoded as UTF-8). */
+export function toBytes(chunk: Chunk): Uint8Array {
+  return typeof chunk === 'string' ? encoder.encode(chunk) : chunk
+}
+
+/** The byte length of a chunk. */
+export function chunkLength(chunk: Chunk): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+}
+
+/** The byte length of an array body. */
+export function arrayBodyLength(body: readonly Chunk[]): number {
+  let n = 0
+  for (const chunk of body) n += chunkLength(chunk)
+  return n
+}
+
+/**
+ * A {@link FileBody} for `path`, optionally a byte range (`end` inclusive). Servers may send it
+ * with their fastest file path; anything else reads it as a stream of `highWaterMark`-sized chunks.
+ */
+export function fileBody(path: string, range: { start?: number; end?: number } = {}): FileBody {
+  const { start, end } = range
+  const body = {
+    path,
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const opts: { start?: number; end?: number; highWaterMark: number } = { highWaterMark: 64 * 1024 }
+      if (start !== undefined) opts.start = start
+      if (end !== undefined) opts.end = end
+      return createReadStream(path, opts)[Symbol.asyncIterator]()
+    },
+  }
+  if (start !== undefined) Object.assign(body, { start })
+  if (end !== undefined) Object.assign(body, { end })
+  return body
+}
+
+/** Any body as an async iterable of chunks. */
+export function bodyIterable(body: Body): AsyncIterable<Chunk> {
+  if (Array.isArray(body)) {
+    return (async function* arrayBody() {
+      yield* body
+    })()
+  }
+  return body
+}
+
+/**
+ * Reads a whole body into one Buffer. Use it only where the whole body is truly needed
+ * (a content hash, say); it buffers by definition.
+ */
+export async function readBody(body: Body): Promise<Buffer> {
+  if (Array.isArray(body)) return Buffer.concat(body.map(toBytes))
+  const parts: Uint8Array[] = []
+  for await (const chunk of body) parts.push(toBytes(chunk))
+  return Buffer.concat(parts)
+}
+
+/** Calls `return()` on an async-iterable body's iterator when it has one, so its `finally` blocks run. */
+export async function closeIterator(iterator: AsyncIterator<unknown> | undefined): Promise<void> {
+  if (iterator && typeof iterator.return === 'function') await iterator.return()
+}

@@ -1,0 +1,6 @@
+export * from './body.js'
+export * from './headers.js'
+export * from './http-error.js'
+export * from './response-cb.js'
+export * from './status.js'
+export * from './types.js'
