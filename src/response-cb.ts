@@ -139,10 +139,14 @@ function filteredWriter(writer: Writer, filter: BodyFilter): Writer {
   const send = (r: FilterResult): Promise<void> =>
     r === null || r === undefined ? Promise.resolve() : writer.write(r)
   const step = (chunk: Chunk | null): Promise<void> => {
-    if (tail) return (tail = tail.then(() => Promise.resolve(filter(chunk)).then(send)))
+    if (tail) {
+      tail = tail.then(() => Promise.resolve(filter(chunk)).then(send))
+      return tail
+    }
     const r = filter(chunk)
-    if (isPromiseLike<FilterResult>(r)) return (tail = Promise.resolve(r).then(send))
-    return send(r)
+    if (!isPromiseLike<FilterResult>(r)) return send(r)
+    tail = Promise.resolve(r).then(send)
+    return tail
   }
   return {
     write: (chunk) => step(chunk),
