@@ -1,0 +1,91 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  arrayBodyLength,
+  bodyIterable,
+  chunkLength,
+  fileBody,
+  isAsyncIterable,
+  isFileBody,
+  isPromiseLike,
+  readBody,
+  toBytes,
+} from '../src/body.js'
+
+let dir: string
+let file: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tsgi-body-'))
+  file = join(dir, 'data.txt')
+  await writeFile(file, '0123456789')
+})
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+describe('body kinds', () => {
+  it('recognises async iterables of every origin', () => {
+    expect(isAsyncIterable((async function* () {})())).toBe(true)
+    expect(isAsyncIterable(Readable.from(['a']))).toBe(true)
+    expect(isAsyncIterable(new ReadableStream())).toBe(true)
+    expect(isAsyncIterable(['a'])).toBe(false)
+    expect(isAsyncIterable(null)).toBe(false)
+    expect(isAsyncIterable('abc')).toBe(false)
+  })
+
+  it('recognises file bodies', () => {
+    expect(isFileBody(fileBody(file))).toBe(true)
+    expect(isFileBody({ path: file })).toBe(false)
+    expect(isFileBody(Readable.from(['a']))).toBe(false)
+  })
+
+  it('recognises promises', () => {
+    expect(isPromiseLike(Promise.resolve())).toBe(true)
+    expect(isPromiseLike({ then: () => {} })).toBe(true)
+    expect(isPromiseLike({})).toBe(false)
+  })
+
+  it('reads a file body whole and by inclusive range', async () => {
+    expect((await readBody(fileBody(file))).toString()).toBe('0123456789')
+    const part = fileBody(file, { start: 2, end: 4 })
+    expect(part.start).toBe(2)
+    expect(part.end).toBe(4)
+    expect((await readBody(part)).toString()).toBe('234')
+    // a file body can be read more than once
+    expect((await readBody(part)).toString()).toBe('234')
+  })
+
+  it('measures chunks in UTF-8 bytes', () => {
+    expect(chunkLength('héllo')).toBe(6)
+    expect(chunkLength(new Uint8Array(3))).toBe(3)
+    expect(arrayBodyLength(['é', new Uint8Array(2), ''])).toBe(4)
+    expect(toBytes('é')).toEqual(new Uint8Array([0xc3, 0xa9]))
+  })
+
+  it('reads arrays, generators, Readables and web streams alike', async () => {
+    const web = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('web'))
+        c.close()
+      },
+    })
+    for (const [body, want] of [
+      [['a', new TextEncoder().encode('b')], 'ab'],
+      [
+        (async function* () {
+          yield 'g'
+          yield 'en'
+        })(),
+        'gen',
+      ],
+      [Readable.from([Buffer.from('node')]), 'node'],
+      [web, 'web'],
+    ] as const) {
+      expect((await readBody(body)).toString()).toBe(want)
+    }
+    const chunks: string[] = []
+    for await (const c of bodyIterable(['x', 'y'])) chunks.push(String(c))
+    expect(chunks).toEqual(['x', 'y'])
+  })
+})
