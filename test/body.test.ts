@@ -42,6 +42,7 @@ describe('body kinds', () => {
 
   it('recognises promises', () => {
     expect(isPromiseLike(Promise.resolve())).toBe(true)
+    // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is the case under test
     expect(isPromiseLike({ then: () => {} })).toBe(true)
     expect(isPromiseLike({})).toBe(false)
   })
