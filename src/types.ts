@@ -115,9 +115,15 @@ export interface Env {
   'tsgix.cleanup.handlers'?: CleanupHandler[]
   'tsgix.logger'?: Logger
   'tsgix.input.buffered'?: boolean
+  /** The raw socket on CONNECT and upgrade requests. */
   'tsgix.io'?: unknown
+  /** Bytes the server read past the request head on CONNECT and upgrade requests. */
+  'tsgix.io.head'?: Uint8Array
   'tsgix.early_hints'?: EarlyHints
   'tsgix.harakiri'?: boolean
+  'tsgix.harakiri.commit'?: boolean
+  /** A custom reason phrase for the status line on HTTP/1.x (ignored on HTTP/2). */
+  'tsgix.reason_phrase'?: string
   /** Route parameters of the mount paths that matched, outermost first, merged. */
   'tsgix.route.params'?: Record<string, string | string[]>
 
