@@ -53,7 +53,7 @@ export type Delayed = (respond: Responder) => void | Promise<void>
 export type AppResult = Triple | Delayed
 
 /** A TSGI application. */
-export type App = (env: Env) => AppResult | Promise<AppResult>
+export type App = (env: Env) => AppResult | PromiseLike<AppResult>
 
 /** Wraps an application in another one. */
 export type Middleware = (app: App) => App

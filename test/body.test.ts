@@ -14,6 +14,7 @@ import {
   readBody,
   toBytes,
 } from '../src/body.js'
+import type { Body } from '../src/types.js'
 
 let dir: string
 let file: string
@@ -71,7 +72,7 @@ describe('body kinds', () => {
         c.close()
       },
     })
-    for (const [body, want] of [
+    const cases: [Body, string][] = [
       [['a', new TextEncoder().encode('b')], 'ab'],
       [
         (async function* () {
@@ -82,7 +83,8 @@ describe('body kinds', () => {
       ],
       [Readable.from([Buffer.from('node')]), 'node'],
       [web, 'web'],
-    ] as const) {
+    ]
+    for (const [body, want] of cases) {
       expect((await readBody(body)).toString()).toBe(want)
     }
     const chunks: string[] = []

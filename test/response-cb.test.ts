@@ -16,7 +16,7 @@ async function* gen(...chunks: string[]): AsyncGenerator<string> {
 
 /** Runs any response form the way a server would, and returns status, headers and the body text. */
 async function run(
-  res: AppResult | Promise<AppResult>,
+  res: AppResult | PromiseLike<AppResult>,
 ): Promise<{ status: number; headers: string[]; body: string }> {
   const r = await res
   if (typeof r !== 'function') return { status: r[0], headers: r[1], body: (await readBody(r[2])).toString() }
@@ -29,7 +29,7 @@ async function run(
         readBody(t[2]).then((b) => resolve({ status: t[0], headers: t[1], body: b.toString() }), reject)
         return undefined
       }
-      head = x
+      head = x as Head
       const writer: Writer = {
         write: async (c: Chunk) => {
           parts.push(String(c))
@@ -46,7 +46,7 @@ const addHeader: ResponseCallback = (res) => {
   headerSet(res[1], 'X-Seen', String(res.length >= 3 ? 'triple' : 'writer'))
 }
 
-const forms: [string, () => AppResult | Promise<AppResult>][] = [
+const forms: [string, () => AppResult | PromiseLike<AppResult>][] = [
   ['array body', () => [200, ['Content-Length', '5'], ['he', 'llo']]],
   ['iterable body', () => [200, ['Content-Length', '5'], gen('he', 'llo')]],
   ['promise of a triple', () => Promise.resolve<Triple>([200, ['Content-Length', '5'], ['hello']])],
