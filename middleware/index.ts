@@ -1,0 +1,3 @@
+/** Every built-in middleware factory and its options type. */
+export * from './conditional.js'
+export * from './lint.js'
