@@ -5,14 +5,60 @@
  *
  * To add a built-in: one line in {@link BuiltinMiddleware} and one in {@link builtins}.
  */
+
+import { type AccessLogOptions, accessLog } from '../middleware/access-log.js'
+import { type AccessLogTimedOptions, accessLogTimed } from '../middleware/access-log-timed.js'
+import { type BufferedStreamingOptions, bufferedStreaming } from '../middleware/buffered-streaming.js'
+import { type ChunkedOptions, chunked } from '../middleware/chunked.js'
 import { type ConditionalOptions, conditional } from '../middleware/conditional.js'
+import { type ConditionalGetOptions, conditionalGet } from '../middleware/conditional-get.js'
+import { type ContentLengthOptions, contentLength } from '../middleware/content-length.js'
+import { type ContentMd5Options, contentMd5 } from '../middleware/content-md5.js'
+import { type ErrorDocumentOptions, errorDocument } from '../middleware/error-document.js'
+import { type EtagOptions, etag } from '../middleware/etag.js'
+import { type HeadOptions, head } from '../middleware/head.js'
+import { type HttpExceptionsOptions, httpExceptions } from '../middleware/http-exceptions.js'
+import { type JsonpOptions, jsonp } from '../middleware/jsonp.js'
+import {
+  type LighttpdScriptNameFixOptions,
+  lighttpdScriptNameFix,
+} from '../middleware/lighttpd-script-name-fix.js'
 import { type LintOptions, lint } from '../middleware/lint.js'
+import { type NullLoggerOptions, nullLogger } from '../middleware/null-logger.js'
+import { type RearrangeHeadersOptions, rearrangeHeaders } from '../middleware/rearrange-headers.js'
+import { type RecursiveOptions, recursive } from '../middleware/recursive.js'
+import { type RuntimeOptions, runtime } from '../middleware/runtime.js'
+import { type SimpleContentFilterOptions, simpleContentFilter } from '../middleware/simple-content-filter.js'
+import { type SimpleLoggerOptions, simpleLogger } from '../middleware/simple-logger.js'
+import { type StackTraceOptions, stackTrace } from '../middleware/stack-trace.js'
+import { type XFrameworkOptions, xFramework } from '../middleware/x-framework.js'
 import type { Middleware } from '../src/types.js'
 
 /** Plack name → options type of every built-in middleware. `| undefined`: options may be left out. */
 export interface BuiltinMiddleware {
   Lint: LintOptions | undefined
   Conditional: ConditionalOptions
+  ConditionalGET: ConditionalGetOptions | undefined
+  ETag: EtagOptions | undefined
+  ContentLength: ContentLengthOptions | undefined
+  Chunked: ChunkedOptions | undefined
+  Head: HeadOptions | undefined
+  ContentMD5: ContentMd5Options | undefined
+  BufferedStreaming: BufferedStreamingOptions | undefined
+  SimpleContentFilter: SimpleContentFilterOptions
+  AccessLog: AccessLogOptions | undefined
+  'AccessLog::Timed': AccessLogTimedOptions | undefined
+  SimpleLogger: SimpleLoggerOptions | undefined
+  NullLogger: NullLoggerOptions | undefined
+  Runtime: RuntimeOptions | undefined
+  XFramework: XFrameworkOptions
+  RearrangeHeaders: RearrangeHeadersOptions | undefined
+  LighttpdScriptNameFix: LighttpdScriptNameFixOptions | undefined
+  HTTPExceptions: HttpExceptionsOptions | undefined
+  StackTrace: StackTraceOptions | undefined
+  ErrorDocument: ErrorDocumentOptions
+  Recursive: RecursiveOptions | undefined
+  JSONP: JsonpOptions | undefined
 }
 
 /** A Plack middleware name the builder knows. */
@@ -25,6 +71,27 @@ export type BuiltinFactories = { readonly [N in BuiltinName]: (options: BuiltinM
 export const builtins = {
   Lint: lint,
   Conditional: conditional,
+  ConditionalGET: conditionalGet,
+  ETag: etag,
+  ContentLength: contentLength,
+  Chunked: chunked,
+  Head: head,
+  ContentMD5: contentMd5,
+  BufferedStreaming: bufferedStreaming,
+  SimpleContentFilter: simpleContentFilter,
+  AccessLog: accessLog,
+  'AccessLog::Timed': accessLogTimed,
+  SimpleLogger: simpleLogger,
+  NullLogger: nullLogger,
+  Runtime: runtime,
+  XFramework: xFramework,
+  RearrangeHeaders: rearrangeHeaders,
+  LighttpdScriptNameFix: lighttpdScriptNameFix,
+  HTTPExceptions: httpExceptions,
+  StackTrace: stackTrace,
+  ErrorDocument: errorDocument,
+  Recursive: recursive,
+  JSONP: jsonp,
 } as const satisfies BuiltinFactories
 
 /** True when `name` is a built-in's Plack name. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { builder, builtins, enable, enableIf, isBuiltinName } from '../../builder/index.js'
 import type { App, Env, Triple } from '../../src/types.js'
@@ -36,8 +37,13 @@ const ok: App = () => [200, ['Content-Type', 'text/plain'], ['ok']]
 const badHeader: App = () => [200, ['Content-Type', 'text/plain', 'X-Bad', 'a\r\nb'], ['ok']]
 
 describe('built-in middleware table', () => {
-  it('knows Lint and Conditional by their Plack names, and nothing inherited', () => {
-    expect(Object.keys(builtins).sort()).toEqual(['Conditional', 'Lint'])
+  it('knows the built-ins by their Plack names, exactly those of the README table, and nothing inherited', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const listed = [
+      ...readme.matchAll(/^\| \[[^\]]+\]\(docs\/middleware\/[^)]+\.md\) \| `([^`]+)` \|/gm),
+    ].map((m) => m[1])
+    expect(Object.keys(builtins).sort()).toEqual([...listed].sort())
+    for (const factory of Object.values(builtins)) expect(typeof factory).toBe('function')
     expect(isBuiltinName('Lint')).toBe(true)
     expect(isBuiltinName('Conditional')).toBe(true)
     expect(isBuiltinName('toString')).toBe(false)

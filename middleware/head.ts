@@ -1,0 +1,50 @@
+/**
+ * Head — drops the response body of HEAD requests. The app is called with the method as it
+ * came (`HEAD`), so it can skip building a body it knows will be dropped; whatever it returns
+ * loses its body here and keeps its headers, `Content-Length` included for finished responses.
+ * An array body becomes `[]`; an async-iterable body is closed unread (`return()`, so its
+ * `finally` blocks run) and replaced by `[]`; a writer's chunks are swallowed.
+ *
+ * Env keys: reads `REQUEST_METHOD` and `tsgi.errors` (a body that fails to close is reported
+ * there); adds none.
+ *
+ * @example
+ * builder(enable('Head'), app)
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-9.3.2 (RFC 9110 §9.3.2)
+ * @see Plack::Middleware::Head
+ */
+import { closeIterator, isFileBody } from '../src/body.js'
+import { checkOptions } from '../src/options.js'
+import { type BodyFilter, responseCb } from '../src/response-cb.js'
+import type { Body, Env, Middleware } from '../src/types.js'
+
+/** Options of {@link head}: none, as in Plack. */
+export type HeadOptions = Record<string, never>
+
+const swallow: BodyFilter = () => null
+
+/** Removes the body of responses to HEAD requests. */
+export function head(options?: HeadOptions): Middleware {
+  checkOptions('Head', options, [])
+  return (app) =>
+    async function head(env) {
+      if (env.REQUEST_METHOD !== 'HEAD') return app(env)
+      return responseCb(await app(env), (parts) => {
+        if (parts.length < 3) return swallow
+        const body = parts[2]
+        parts[2] = []
+        return body === undefined ? undefined : discard(body, env)
+      })
+    }
+}
+
+/** Closes an unread async-iterable body so its `finally` blocks run; a file body was never opened. */
+async function discard(body: Body, env: Env): Promise<undefined> {
+  if (Array.isArray(body) || isFileBody(body)) return undefined
+  try {
+    await closeIterator(body[Symbol.asyncIterator]())
+  } catch (err) {
+    env['tsgi.errors'].write(`Head: closing the response body failed: ${String(err)}\n`)
+  }
+  return undefined
+}

@@ -1,0 +1,180 @@
+/**
+ * Response bodies for the fetch adapter: an async-iterable body or a streaming writer as a web
+ * `ReadableStream` with real backpressure. An iterable is read one chunk per `pull`; a
+ * writer's `write` resolves only when the stream has room again. When the response is cut
+ * short the iterator's `return()` runs (so its `finally` blocks do) and writes reject.
+ */
+import { toBytes } from '../body.js'
+import type { AbortReason, Chunk, Writer } from '../types.js'
+import { type Exchange, logError } from './fetch-exchange.js'
+
+function isChunk(value: unknown): value is Chunk {
+  return typeof value === 'string' || value instanceof Uint8Array
+}
+
+function abortError(reason: AbortReason): Error {
+  return new Error(`tsgi: response aborted (${reason})`)
+}
+
+/** Calls `return()` on the body's iterator without reading it (HEAD, 204, 304, rejected heads). */
+export function discardBody(body: unknown, errors: { write(m: string): unknown }): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return
+  if (typeof (body as { path?: unknown }).path === 'string') return // a FileBody opens nothing until read
+  const open = (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator]
+  if (typeof open !== 'function') return
+  try {
+    const iterator = (open as () => AsyncIterator<unknown>).call(body)
+    if (typeof iterator.return === 'function') {
+      Promise.resolve(iterator.return()).catch((err: unknown) =>
+        logError(errors, 'body return() failed', err),
+      )
+    }
+  } catch (err) {
+    logError(errors, 'body return() failed', err)
+  }
+}
+
+/** A stream that reads `body` one chunk per pull. */
+export function iterableStream(
+  body: AsyncIterable<unknown>,
+  ex: Exchange,
+  errors: { write(m: string): unknown },
+): ReadableStream<Uint8Array> {
+  let iterator: AsyncIterator<unknown> | undefined
+  let stopping: Promise<void> | undefined
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (iterator === undefined) return discardBody(body, errors)
+      try {
+        if (typeof iterator.return === 'function') await iterator.return()
+      } catch (err) {
+        logError(errors, 'body return() failed', err)
+      }
+    })()
+    return stopping
+  }
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+      },
+      async pull(c) {
+        if (stopping) return
+        try {
+          iterator ??= body[Symbol.asyncIterator]()
+          for (;;) {
+            const r = await iterator.next()
+            if (stopping) return
+            if (r.done) {
+              stopping = Promise.resolve()
+              c.close()
+              ex.complete()
+              return
+            }
+            if (!isChunk(r.value))
+              throw new TypeError(`body chunk is ${typeof r.value}, not a string or Uint8Array`)
+            const bytes = toBytes(r.value)
+            if (bytes.byteLength > 0) return c.enqueue(bytes)
+          }
+        } catch (err) {
+          if (stopping) return
+          logError(errors, 'response body failed', err)
+          ex.abort('server-error')
+        }
+      },
+      cancel() {
+        ex.abort('client-disconnected')
+        return stop()
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  ex.onAbort((reason) => {
+    try {
+      controller?.error(abortError(reason))
+    } catch {
+      // already closed or cancelled
+    }
+    void stop()
+  })
+  return stream
+}
+
+/** A stream fed by a {@link Writer}; `write` resolves when the reader has taken what was queued. */
+export function writerStream(ex: Exchange): { stream: ReadableStream<Uint8Array>; writer: Writer } {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  let waiters: { resolve(): void; reject(err: Error): void }[] = []
+  let failure: Error | undefined
+  let closed = false
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+      },
+      pull() {
+        const ready = waiters
+        waiters = []
+        for (const w of ready) w.resolve()
+      },
+      cancel() {
+        ex.abort('client-disconnected')
+      },
+    },
+    { highWaterMark: 1 },
+  )
+  ex.onAbort((reason) => {
+    failure = abortError(reason)
+    try {
+      controller?.error(failure)
+    } catch {
+      // already closed
+    }
+    const stuck = waiters
+    waiters = []
+    for (const w of stuck) w.reject(failure as Error)
+  })
+  const writer: Writer = {
+    write(chunk) {
+      if (failure) return Promise.reject(failure)
+      if (closed) return Promise.reject(new Error('tsgi: write after close'))
+      if (!isChunk(chunk))
+        return Promise.reject(new TypeError('Writer.write: chunk must be a string or Uint8Array'))
+      const bytes = toBytes(chunk)
+      if (bytes.byteLength === 0 || !controller) return Promise.resolve()
+      controller.enqueue(bytes)
+      if ((controller.desiredSize ?? 0) > 0) return Promise.resolve()
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }))
+    },
+    close() {
+      if (failure || closed) return Promise.resolve()
+      closed = true
+      controller?.close()
+      ex.complete()
+      return Promise.resolve()
+    },
+  }
+  return { stream, writer }
+}
+
+/** A writer for a response that has no body on the wire (HEAD, 204, 304): writes are dropped. */
+export function nullWriter(ex: Exchange): Writer {
+  return {
+    write(chunk) {
+      if (ex.signal.aborted) return Promise.reject(abortError(ex.signal.reason as AbortReason))
+      return isChunk(chunk)
+        ? Promise.resolve()
+        : Promise.reject(new TypeError('Writer.write: chunk must be a string or Uint8Array'))
+    },
+    close() {
+      ex.complete()
+      return Promise.resolve()
+    },
+  }
+}
+
+/** The writer handed out after the head was rejected: every write fails. */
+export function refusedWriter(reason: string): Writer {
+  const err = new Error(`tsgi: response rejected: ${reason}`)
+  return { write: () => Promise.reject(err), close: () => Promise.resolve() }
+}

@@ -1,0 +1,199 @@
+/**
+ * Takes an application's answer to the wire for the node server: runs the app, accepts a
+ * triple or a delayed response, validates the head (and the reason phrase) before a byte goes
+ * out, picks the body writer, and serves the Writer of streaming responses.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isAsyncIterable, isFileBody, isPromiseLike } from '../body.js'
+import { validateHead } from '../headers.js'
+import { statusWithNoEntityBody } from '../status.js'
+import type { AppResult, Chunk, Delayed, HeaderList, Responder, Writer } from '../types.js'
+import { buildEnv, type EnvTarget } from './node-env.js'
+import { Exchange, RESOLVED, ResponseAbortedError, rejected, type ServerContext } from './node-exchange.js'
+import { discardBody, isChunk, measureArray, sendFile, streamIterable, typeName } from './node-write.js'
+
+const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/
+
+/** Handles one node request with `ctx.app`. */
+export function handleRequest(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: EnvTarget,
+) {
+  const ex = new Exchange(ctx, req, res)
+  const env = buildEnv(req, ctx.env, target, ex, ex.earlyHints)
+  if (env === undefined) {
+    ex.plain(400, 'Bad Request', [])
+    return
+  }
+  ex.env = env
+  if (ctx.closing) res.shouldKeepAlive = false
+  ctx.inflight.add(ex)
+  res.once('close', () => ex.onClose())
+  if (ctx.requestTimeout > 0) ex.timer = setTimeout(onTimeout, ctx.requestTimeout, ex)
+  let result: AppResult | PromiseLike<AppResult>
+  try {
+    result = ctx.app(env)
+  } catch (err) {
+    ex.fail(err)
+    return
+  }
+  if (isPromiseLike<AppResult>(result)) {
+    result.then(
+      (r) => accept(ex, r),
+      (err: unknown) => ex.fail(err),
+    )
+  } else accept(ex, result)
+}
+
+function onTimeout(ex: Exchange): void {
+  ex.timer = undefined
+  if (ex.res.writableFinished) return
+  ex.abort('timeout')
+  if (ex.res.headersSent) ex.res.destroy()
+  else ex.plain(503, 'Service Unavailable', ['Connection', 'close'])
+}
+
+/** Takes what the app returned. */
+export function accept(ex: Exchange, result: unknown): void {
+  if (Array.isArray(result)) respondTriple(ex, result)
+  else if (typeof result === 'function') runDelayed(ex, result as Delayed)
+  else
+    ex.fail(new TypeError(`app returned ${typeName(result)}: expected [status, headers, body] or a function`))
+}
+
+function runDelayed(ex: Exchange, delayed: Delayed): void {
+  const responder = ((r: unknown) => respond(ex, r)) as Responder
+  try {
+    const ran = delayed(responder)
+    if (isPromiseLike(ran)) ran.then(undefined, (err: unknown) => ex.fail(err))
+  } catch (err) {
+    ex.fail(err)
+  }
+}
+
+/** The responder of a delayed response. It never throws: misuse is reported and answered. */
+function respond(ex: Exchange, r: unknown): Writer | undefined {
+  if (Array.isArray(r) && r.length >= 3) {
+    respondTriple(ex, r)
+    return undefined
+  }
+  if (!Array.isArray(r) || r.length !== 2) {
+    ex.fail(new TypeError(`respond() takes [status, headers, body] or [status, headers], got ${typeName(r)}`))
+    return deadWriter(new Error('tsgi: respond() was called with an invalid response'))
+  }
+  return startWriter(ex, r[0], r[1])
+}
+
+/** False (and the body freed) when a response was already taken or the request is aborted. */
+function take(ex: Exchange, body: unknown): boolean {
+  if (ex.abortReason !== undefined) {
+    discardBody(body)
+    return false
+  }
+  if (ex.responded) {
+    discardBody(body)
+    ex.report('respond() called after a response was already given; ignored')
+    return false
+  }
+  ex.responded = true
+  return true
+}
+
+/** Checks the head and stores it; a message on failure. */
+function setHead(ex: Exchange, status: unknown, headers: unknown): string | undefined {
+  const problem = validateHead(status, headers)
+  if (problem !== undefined) return problem
+  const reason = ex.env['tsgix.reason_phrase']
+  if (reason !== undefined && (typeof reason !== 'string' || BAD_REASON.test(reason))) {
+    return `invalid tsgix.reason_phrase ${JSON.stringify(reason)}: must be a string without control characters`
+  }
+  ex.status = status as number
+  ex.headers = headers as HeaderList
+  ex.reason = reason
+  ex.bodyless = statusWithNoEntityBody(ex.status) || ex.req.method === 'HEAD'
+  return undefined
+}
+
+function respondTriple(ex: Exchange, triple: unknown[]): void {
+  const [status, headers, body] = triple
+  if (!take(ex, body)) return
+  let problem = setHead(ex, status, headers)
+  let length: number | string | undefined
+  if (problem === undefined) {
+    if (Array.isArray(body)) length = measureArray(body)
+    else if (!isAsyncIterable(body))
+      problem = `invalid body: expected an array, an async iterable or a FileBody, got ${typeName(body)}`
+    if (typeof length === 'string') problem = length
+  }
+  if (problem !== undefined) {
+    discardBody(body)
+    ex.invalid(problem)
+    return
+  }
+  if (typeof length === 'number') {
+    writeArray(ex, body as Chunk[], length)
+  } else if (statusWithNoEntityBody(ex.status)) {
+    discardBody(body)
+    ex.writeHead(undefined)
+    ex.res.end()
+  } else if (isFileBody(body)) sendFile(ex, body)
+  else if (ex.bodyless) {
+    discardBody(body)
+    ex.writeHead(undefined)
+    ex.res.end()
+  } else void streamIterable(ex, body as AsyncIterable<unknown>)
+}
+
+function writeArray(ex: Exchange, body: Chunk[], length: number): void {
+  ex.writeHead(statusWithNoEntityBody(ex.status) ? undefined : length)
+  const res = ex.res
+  const n = body.length
+  if (n === 0 || ex.bodyless) res.end()
+  else if (n === 1) res.end(body[0])
+  else {
+    for (let i = 0; i < n - 1; i++) res.write(body[i]!)
+    res.end(body[n - 1])
+  }
+}
+
+function startWriter(ex: Exchange, status: unknown, headers: unknown): Writer {
+  if (!take(ex, undefined)) {
+    const reason = ex.abortReason
+    return deadWriter(
+      reason !== undefined ? new ResponseAbortedError(reason) : new Error('tsgi: respond() called twice'),
+    )
+  }
+  const problem = setHead(ex, status, headers)
+  if (problem !== undefined) {
+    ex.invalid(problem)
+    return deadWriter(new Error(`tsgi: ${problem}`))
+  }
+  ex.writeHead(undefined)
+  if (ex.bodyless) ex.res.end()
+  else ex.res.flushHeaders()
+  return { write: (chunk) => writerWrite(ex, chunk), close: () => writerClose(ex) }
+}
+
+function writerWrite(ex: Exchange, chunk: Chunk): Promise<void> {
+  if (ex.abortReason !== undefined) return rejected(new ResponseAbortedError(ex.abortReason))
+  if (ex.writerClosed) return rejected(new Error('tsgi: write() after close()'))
+  if (!isChunk(chunk))
+    return rejected(new TypeError(`tsgi: write() takes a string or Uint8Array, got ${typeName(chunk)}`))
+  if (ex.bodyless || chunk.length === 0 || ex.res.write(chunk)) return RESOLVED
+  return ex.waitDrain()
+}
+
+function writerClose(ex: Exchange): Promise<void> {
+  if (ex.abortReason !== undefined) return rejected(new ResponseAbortedError(ex.abortReason))
+  if (!ex.writerClosed) {
+    ex.writerClosed = true
+    if (!ex.res.writableEnded) ex.res.end()
+  }
+  return RESOLVED
+}
+
+function deadWriter(err: Error): Writer {
+  return { write: () => rejected(err), close: () => rejected(err) }
+}

@@ -1,0 +1,154 @@
+/**
+ * Writes response bodies for the node server: array bodies in one `end` where possible,
+ * async-iterable bodies with backpressure, files through `fs.createReadStream`, and the
+ * discarding of bodies that must not be sent (HEAD, 1xx, 204, 304, aborted requests).
+ */
+import { close, createReadStream, fstat, open } from 'node:fs'
+import type { Readable } from 'node:stream'
+import { chunkLength } from '../body.js'
+import type { Chunk, FileBody, HeaderList } from '../types.js'
+import type { Exchange } from './node-exchange.js'
+
+/** True for a chunk the server can write. */
+export function isChunk(value: unknown): value is Chunk {
+  return typeof value === 'string' || value instanceof Uint8Array
+}
+
+/**
+ * The app's headers as they go to `writeHead`: `Transfer-Encoding` removed (node frames the
+ * body itself), `Content-Length` appended when `length` is given and the app set none. The
+ * app's list is copied, never changed. Returns the list and whether the app asked for chunking.
+ */
+export function outHeaders(headers: HeaderList, length: number | undefined): [HeaderList, boolean] {
+  let hasLength = false
+  let te = false
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') te = true
+  }
+  let out = headers
+  if (te) {
+    out = []
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!
+      if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') continue
+      out.push(name, headers[i + 1]!)
+    }
+  }
+  if (length !== undefined && !hasLength && !te) {
+    if (out === headers) out = headers.slice()
+    out.push('Content-Length', String(length))
+  }
+  return [out, te]
+}
+
+/** The byte length of an array body, or a message naming the first element that is not a chunk. */
+export function measureArray(body: readonly unknown[]): number | string {
+  let n = 0
+  for (let i = 0; i < body.length; i++) {
+    const chunk = body[i]
+    if (typeof chunk === 'string') n += Buffer.byteLength(chunk)
+    else if (chunk instanceof Uint8Array) n += chunk.byteLength
+    else return `invalid body element at index ${i}: expected a string or Uint8Array, got ${typeName(chunk)}`
+  }
+  return n
+}
+
+/** A short description of a value's type for error messages. */
+export function typeName(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value
+}
+
+/**
+ * Streams an async-iterable body: the head goes out with the first non-empty chunk (so a body
+ * that fails before it still gets a clean 500), and the next chunk is pulled only once the
+ * socket took the last one.
+ */
+export async function streamIterable(ex: Exchange, body: AsyncIterable<unknown>): Promise<void> {
+  const res = ex.res
+  let it: AsyncIterator<unknown>
+  try {
+    it = body[Symbol.asyncIterator]()
+  } catch (err) {
+    ex.fail(err)
+    return
+  }
+  ex.iterator = it
+  try {
+    for (;;) {
+      const step = await it.next()
+      if (ex.abortReason !== undefined) return
+      if (step.done) break
+      const chunk = step.value
+      if (!isChunk(chunk)) {
+        ex.closeIterator()
+        throw new TypeError(`invalid body chunk: expected a string or Uint8Array, got ${typeName(chunk)}`)
+      }
+      if (chunkLength(chunk) === 0) continue
+      if (!res.headersSent) ex.writeHead(undefined)
+      if (!res.write(chunk)) await ex.waitDrain()
+    }
+  } catch (err) {
+    ex.iterator = undefined
+    if (!ex.abortReason !== undefined) ex.fail(err)
+    return
+  }
+  ex.iterator = undefined
+  if (!res.headersSent) ex.writeHead(undefined)
+  res.end()
+}
+
+/** Sends a file (or its `start..end` range, inclusive): opened and measured before the head goes out. */
+export function sendFile(ex: Exchange, body: FileBody): void {
+  open(body.path, 'r', (err, fd) => {
+    if (err) return ex.fail(err)
+    fstat(fd, (statErr, stat) => {
+      if (statErr || !stat.isFile() || ex.abortReason !== undefined) {
+        close(fd, ignore)
+        if (statErr) ex.fail(statErr)
+        else if (!ex.abortReason !== undefined)
+          ex.fail(new Error(`FileBody ${body.path} is not a regular file`))
+        return
+      }
+      const start = body.start ?? 0
+      const last = Math.min(body.end ?? stat.size - 1, stat.size - 1)
+      const length = Math.max(0, last - start + 1)
+      ex.writeHead(length)
+      if (length === 0 || ex.bodyless) {
+        close(fd, ignore)
+        ex.res.end()
+        return
+      }
+      const stream = createReadStream('', { fd, start, end: last, highWaterMark: 64 * 1024 })
+      ex.source = stream
+      stream.on('error', (readErr) => ex.fail(readErr))
+      stream.pipe(ex.res)
+    })
+  })
+}
+
+/** Frees a body that will not be sent: destroys a stream, cancels a web stream, returns an iterator. */
+export function discardBody(body: unknown): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return
+  try {
+    const b = body as {
+      destroy?: () => void
+      pipe?: unknown
+      cancel?: () => Promise<void>
+      getReader?: unknown
+      return?: () => Promise<unknown>
+      next?: unknown
+      path?: unknown
+    }
+    if (typeof b.destroy === 'function' && typeof b.pipe === 'function') (body as Readable).destroy()
+    else if (typeof b.cancel === 'function' && typeof b.getReader === 'function') b.cancel().catch(ignore)
+    else if (typeof b.return === 'function' && typeof b.next === 'function') b.return().catch(ignore)
+  } catch {
+    // a body that fails while being freed has nothing more to send
+  }
+}
+
+function ignore(): void {}

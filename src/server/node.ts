@@ -1,0 +1,255 @@
+/**
+ * The node:http(s) server for TSGI applications (`tsgi/server/node`).
+ *
+ * `serve(app, options)` listens and returns a {@link TsgiServer} whose `close()` shuts down
+ * gracefully; `toNodeListener(app)` gives a `(req, res)` listener for `http.createServer` or an
+ * Express/Connect app. The server validates every response head before writing it, streams
+ * bodies with backpressure, owns framing and keep-alive, answers malformed requests with a 4xx
+ * and never lets an application error stop the process.
+ *
+ * @example
+ * const server = await serve(app, { port: 8080 })
+ * process.once('SIGTERM', () => void server.close())
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { checkOptions, optionBoolean, optionFunction, optionNumber, optionString } from '../options.js'
+import { statusText } from '../status.js'
+import type { App, ErrorStream, Logger } from '../types.js'
+import { handleConnect } from './node-connect.js'
+import { mountedTarget, plainTarget } from './node-env.js'
+import type { Exchange, ServerContext } from './node-exchange.js'
+import { handleRequest } from './node-respond.js'
+
+export { ResponseAbortedError } from './node-exchange.js'
+
+/** Options of {@link toNodeListener}; {@link serve} takes these too. */
+export interface NodeListenerOptions {
+  /** Where `tsgi.errors` writes (application errors, invalid responses). @default process.stderr */
+  readonly errors?: ErrorStream
+  /** Given to applications as `tsgix.logger`. */
+  readonly logger?: Logger
+  /** The value of `tsgi.multiprocess` (true when run under a cluster). @default false */
+  readonly multiprocess?: boolean
+  /** Milliseconds an application has to complete a response; then `tsgix.signal` aborts with 'timeout' and the request ends (503, or a cut connection once the head is out). 0 for none. @default 0 */
+  readonly requestTimeout?: number
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends NodeListenerOptions {
+  /** TCP port; 0 picks a free one. @default 5000 */
+  readonly port?: number
+  /** Interface to listen on. When absent, all interfaces (as node and plackup do) and `url` says `localhost`. Use '127.0.0.1' to keep a server private to the machine. */
+  readonly host?: string
+  /** Listen on this unix socket path instead of a TCP port. */
+  readonly path?: string
+  /** Serve HTTPS with these TLS options (`key` and `cert` required; any other node:https server option allowed). */
+  readonly tls?: HttpsServerOptions & {
+    readonly key: NonNullable<HttpsServerOptions['key']>
+    readonly cert: NonNullable<HttpsServerOptions['cert']>
+  }
+  /** node's `server.keepAliveTimeout`, in milliseconds. @default 5000 */
+  readonly keepAliveTimeout?: number
+  /** node's `server.headersTimeout`, in milliseconds. @default 60000 */
+  readonly headersTimeout?: number
+  /** Largest request head in bytes; larger ones get 431. @default 16384 */
+  readonly maxHeaderSize?: number
+  /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
+  readonly shutdownTimeout?: number
+}
+
+/** A listening server. */
+export interface TsgiServer {
+  /** Where it listens: `http://host:port/`, or `http+unix://<encoded path>/` for a unix socket. */
+  readonly url: string
+  /** The TCP port (0 for a unix socket). */
+  readonly port: number
+  /** The node server underneath. */
+  readonly server: Server
+  /**
+   * Stops accepting, closes idle keep-alive connections, lets in-flight requests finish within
+   * `shutdownTimeout`, then aborts their `tsgix.signal` with 'server-shutdown' and destroys their
+   * connections. Resolves when everything is closed and cleanup handlers have run.
+   */
+  close(): Promise<void>
+}
+
+const LISTENER_KEYS = ['errors', 'logger', 'multiprocess', 'requestTimeout'] as const
+const SERVE_KEYS = [
+  ...LISTENER_KEYS,
+  'port',
+  'host',
+  'path',
+  'tls',
+  'keepAliveTimeout',
+  'headersTimeout',
+  'maxHeaderSize',
+  'shutdownTimeout',
+] as const
+
+function makeContext(
+  component: string,
+  app: unknown,
+  options: unknown,
+  keys: readonly string[],
+): ServerContext {
+  if (typeof app !== 'function') throw new TypeError(`${component}: app must be a function`)
+  const opts = checkOptions(component, options, keys)
+  const errors = opts.errors
+  if (errors !== undefined && (errors === null || typeof (errors as ErrorStream).write !== 'function')) {
+    throw new TypeError(`${component}: option 'errors' must be an object with a write method`)
+  }
+  return {
+    app: app as App,
+    env: {
+      errors: (errors as ErrorStream | undefined) ?? process.stderr,
+      logger: optionFunction<Logger>(component, opts, 'logger'),
+      multiprocess: optionBoolean(component, opts, 'multiprocess') ?? false,
+    },
+    requestTimeout: optionNumber(component, opts, 'requestTimeout', { min: 0 }) ?? 0,
+    inflight: new Set<Exchange>(),
+    cleanups: new Set<Promise<void>>(),
+    tunnels: new Set<Duplex>(),
+    closing: false,
+    onEnded: undefined,
+  }
+}
+
+function listener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return function tsgiListener(req, res) {
+    const url = req.url ?? '/'
+    const original = (req as { originalUrl?: unknown }).originalUrl
+    const target =
+      typeof original === 'string' && original !== url
+        ? mountedTarget(url, original)
+        : plainTarget(url, req.method ?? '')
+    handleRequest(ctx, req, res, target)
+  }
+}
+
+/**
+ * A `(req, res)` listener running `app`. Inside an Express/Connect app mounted at a path,
+ * SCRIPT_NAME is the mount path (from `req.originalUrl`) and PATH_INFO the rest.
+ */
+export function toNodeListener(
+  app: App,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return listener(makeContext('toNodeListener', app, options, LISTENER_KEYS))
+}
+
+/** Answers a request node could not parse (400, 408, 431) with a minimal response, then closes. */
+function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const pending = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (err.code !== 'ECONNRESET' && socket.writable && !pending?.headersSent) {
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    const text = statusText(status)
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
+    )
+    socket.once('finish', () => socket.destroy())
+  } else socket.destroy()
+}
+
+/** Listens with `app` and resolves once the server accepts connections. */
+export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer> {
+  const ctx = makeContext('serve', app, options, SERVE_KEYS)
+  const opts = options as Readonly<Record<string, unknown>>
+  const port = optionNumber('serve', opts, 'port', { min: 0, max: 65535, integer: true })
+  const host = optionString('serve', opts, 'host')
+  const path = optionString('serve', opts, 'path')
+  if (host === '') throw new TypeError(`serve: option 'host' must not be empty`)
+  if (path === '') throw new TypeError(`serve: option 'path' must not be empty`)
+  if (path !== undefined && (port !== undefined || host !== undefined)) {
+    throw new TypeError(`serve: option 'path' cannot be combined with 'port' or 'host'`)
+  }
+  const tls = opts.tls as ServeOptions['tls']
+  if (tls !== undefined && (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)) {
+    throw new TypeError(`serve: option 'tls' must be an object with 'key' and 'cert'`)
+  }
+  const timeouts = { min: 0 }
+  const keepAliveTimeout = optionNumber('serve', opts, 'keepAliveTimeout', timeouts)
+  const headersTimeout = optionNumber('serve', opts, 'headersTimeout', timeouts)
+  const maxHeaderSize = optionNumber('serve', opts, 'maxHeaderSize', { min: 1, integer: true })
+  const grace = optionNumber('serve', opts, 'shutdownTimeout', timeouts) ?? 10_000
+
+  const serverOptions = maxHeaderSize === undefined ? {} : { maxHeaderSize }
+  const onRequest = listener(ctx)
+  const server: Server = tls
+    ? createHttpsServer({ ...tls, ...serverOptions }, onRequest)
+    : createHttpServer(serverOptions, onRequest)
+  if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout
+  if (headersTimeout !== undefined) server.headersTimeout = headersTimeout
+  server.on('clientError', onClientError)
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    handleConnect(ctx, req, socket, head),
+  )
+
+  return new Promise<TsgiServer>((resolve, reject) => {
+    server.once('error', reject)
+    const ready = () => {
+      server.off('error', reject)
+      resolve(tsgiServer(ctx, server, tls ? 'https' : 'http', host, path, grace))
+    }
+    if (path !== undefined) server.listen(path, ready)
+    else if (host !== undefined) server.listen(port ?? 5000, host, ready)
+    else server.listen(port ?? 5000, ready)
+  })
+}
+
+function tsgiServer(
+  ctx: ServerContext,
+  server: Server,
+  scheme: string,
+  host: string | undefined,
+  path: string | undefined,
+  grace: number,
+): TsgiServer {
+  const address = server.address()
+  const port = path === undefined ? (address as AddressInfo).port : 0
+  let url: string
+  if (path !== undefined) url = `${scheme}+unix://${encodeURIComponent(path)}/`
+  else {
+    const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host
+    url = `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}/`
+  }
+  let closed: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    if (closed) return closed
+    ctx.closing = true
+    let drained: () => void = () => {}
+    const idle = new Promise<void>((resolve) => {
+      drained = resolve
+    })
+    ctx.onEnded = () => {
+      server.closeIdleConnections()
+      if (ctx.inflight.size === 0) drained()
+    }
+    if (ctx.inflight.size === 0) drained()
+    const timer = setTimeout(() => {
+      for (const ex of ctx.inflight) {
+        ex.abort('server-shutdown')
+        ex.res.destroy()
+      }
+      for (const socket of ctx.tunnels) socket.destroy()
+      server.closeAllConnections()
+    }, grace)
+    for (const ex of ctx.inflight) if (!ex.res.headersSent) ex.res.shouldKeepAlive = false
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    closed = Promise.all([stopped, idle]).then(async () => {
+      clearTimeout(timer)
+      while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
+    })
+    return closed
+  }
+  return { url, port, server, close }
+}

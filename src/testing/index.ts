@@ -1,0 +1,21 @@
+export {
+  type ErrorLog,
+  errorLog,
+  type TestCallback,
+  type TestContext,
+  type TestFetch,
+  type TestImpl,
+  type TestImplOptions,
+} from './harness.js'
+export { MockHTTP } from './mock-http.js'
+export { Server } from './server.js'
+export {
+  runServerSuite,
+  type ServerSuiteOptions,
+  type SuiteCase,
+  type SuiteFramework,
+  type SuiteServer,
+  type SuiteStartContext,
+  serverSuiteCases,
+} from './suite.js'
+export { type TestAppOptions, type TestImplName, testApp, testImpl } from './test-app.js'

@@ -1,0 +1,57 @@
+/**
+ * MockHTTP — runs the app in process through the fetch adapter: no sockets, no server code
+ * loaded. Paths resolve against `http://localhost`; `REMOTE_ADDR` is `127.0.0.1`. When the
+ * test's callback ends, the cleanup handlers of finished responses have run.
+ */
+import { toFetchHandler } from '../server/fetch.js'
+import type { App } from '../types.js'
+import {
+  checkImplOptions,
+  errorLog,
+  type TestCallback,
+  type TestFetch,
+  type TestImpl,
+  type TestImplOptions,
+} from './harness.js'
+import { testRequest } from './test-request.js'
+
+const BASE = 'http://localhost'
+
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+/** The in-process implementation. */
+export class MockHTTP implements TestImpl {
+  readonly #options: TestImplOptions
+
+  constructor(options: TestImplOptions = {}) {
+    checkImplOptions('MockHTTP', options)
+    this.#options = { ...options }
+  }
+
+  async run(app: App, cb: TestCallback): Promise<void> {
+    const log = errorLog(this.#options.errors)
+    const handler = toFetchHandler(app, { errors: log.stream })
+    const pending: Promise<unknown>[] = []
+    const fetch: TestFetch = async (input, init) => {
+      const request = await testRequest(input, init, BASE)
+      const info = {
+        remoteAddress: '127.0.0.1',
+        signal: request.signal,
+        waitUntil: (p: Promise<unknown>) => pending.push(p),
+      }
+      return abortable(handler(request, info), request.signal)
+    }
+    try {
+      await cb(fetch, { url: BASE, errors: log.text })
+    } finally {
+      while (pending.length > 0) await Promise.allSettled(pending.splice(0))
+    }
+  }
+}

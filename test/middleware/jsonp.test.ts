@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest'
+import { jsonp } from '../../middleware/jsonp.js'
+import { testApp } from '../../src/testing/index.js'
+import type { App, AppResult, Env } from '../../src/types.js'
+import { FORMS, makeEnv, respondIn, run } from './forms.js'
+
+const parts = ['{"foo":', '"bar"}']
+const json = parts.join('')
+const go = (app: App, env: Env) => run(Promise.resolve(app(env)))
+
+describe.each(FORMS)('JSONP, %s response', (form) => {
+  const api: App = () =>
+    respondIn(form, 200, ['Content-Type', 'application/json', 'Content-Length', String(json.length)], parts)
+
+  // Plack's jsonp.t, both cases (a custom callbackKey, the default one).
+  it.each([
+    [{ callbackKey: 'json.p' }, 'json.p'],
+    [{}, 'callback'],
+  ])('wraps the body with %o', async (options, key) => {
+    await testApp(jsonp(options)(api), async (fetch) => {
+      let res = await fetch('/')
+      expect(res.headers.get('content-type')).toBe('application/json')
+      expect(await res.text()).toBe(json)
+
+      res = await fetch(`/?${key}=foo`)
+      expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+      expect(res.headers.get('content-length')).not.toBe(String(json.length))
+      expect(await res.text()).toBe(`/**/foo(${json})`)
+    })
+  })
+
+  it.each([
+    ['jQuery123_456', true],
+    ['a.b[0].c', true],
+    ['$.cb', true],
+    ['alert(1)//', false],
+    ['x;y', false],
+    ['a b', false],
+    ['%3Cscript%3E', false],
+    ['', false],
+  ])('callback %j is valid: %s', async (name, valid) => {
+    const out = await go(jsonp()(api), makeEnv({ QUERY_STRING: `x=1&callback=${encodeURIComponent(name)}` }))
+    expect(out.body).toBe(valid ? `/**/${name}(${json})` : json)
+  })
+
+  it('wraps +json types and leaves others alone', async () => {
+    const typed =
+      (type: string): App =>
+      () =>
+        respondIn(form, 200, ['Content-Type', type], parts)
+    const env = () => makeEnv({ QUERY_STRING: 'callback=cb' })
+    expect((await go(jsonp()(typed('application/vnd.api+json; charset=utf-8')), env())).body).toBe(
+      `/**/cb(${json})`,
+    )
+    expect((await go(jsonp()(typed('text/html')), env())).body).toBe(json)
+  })
+})
+
+describe('JSONP', () => {
+  it('wraps an empty body', async () => {
+    const out = await go(
+      jsonp()(() => [200, ['Content-Type', 'application/json'], []]),
+      makeEnv({ QUERY_STRING: 'callback=cb' }),
+    )
+    expect(out.body).toBe('/**/cb()')
+  })
+
+  it('wraps byte chunks', async () => {
+    const app: App = (): AppResult => [
+      200,
+      ['Content-Type', 'application/json'],
+      [new TextEncoder().encode('[1]')],
+    ]
+    const out = await go(jsonp()(app), makeEnv({ QUERY_STRING: 'callback=cb' }))
+    expect(out.body).toBe('/**/cb([1])')
+  })
+
+  it.each([
+    [{ callbackKey: 5 }, /JSONP: option 'callbackKey' must be a string/],
+    [{ callbackKey: '' }, /JSONP: option 'callbackKey' must not be empty/],
+    [{ callback_key: 'cb' }, /JSONP: unknown option 'callback_key'/],
+  ])('rejects bad options %o', (options, message) => {
+    expect(() => jsonp(options as never)).toThrow(TypeError)
+    expect(() => jsonp(options as never)).toThrow(message)
+  })
+})

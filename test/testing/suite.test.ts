@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { runServerSuite, serverSuiteCases, testApp } from '../../src/testing/index.js'
+
+describe('serverSuiteCases', () => {
+  it('has unique names', () => {
+    const names = serverSuiteCases.map((c) => c.name)
+    expect(new Set(names).size).toBe(names.length)
+    expect(names.length).toBeGreaterThanOrEqual(50)
+  })
+
+  it.each(serverSuiteCases.map((c) => [c.name, c] as const))('%s passes in process', async (_name, c) => {
+    await testApp(c.app, (fetch, ctx) => c.check(fetch, ctx), { impl: 'MockHTTP' })
+  })
+})
+
+describe('runServerSuite', () => {
+  it('registers one test per case in one describe block, minus skipped ones', () => {
+    const blocks: string[] = []
+    const tests: string[] = []
+    runServerSuite(
+      {
+        describe: (name, body) => {
+          blocks.push(name)
+          body()
+        },
+        it: (name) => tests.push(name),
+      },
+      () => Promise.reject(new Error('not started')),
+      { skip: ['bigger file'], name: 'mine' },
+    )
+    expect(blocks).toEqual(['mine'])
+    expect(tests).toHaveLength(serverSuiteCases.length - 1)
+    expect(tests).not.toContain('bigger file')
+  })
+
+  it('rejects a skip name that names no case', () => {
+    const framework = { describe: () => {}, it: () => {} }
+    expect(() => runServerSuite(framework, () => Promise.reject(new Error()), { skip: ['nope'] })).toThrow(
+      /runServerSuite: option skip names no case: "nope"/,
+    )
+  })
+})
