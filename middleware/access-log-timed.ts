@@ -15,7 +15,7 @@
  */
 import { stat } from 'node:fs/promises'
 import { arrayBodyLength, chunkLength, isFileBody } from '../src/body.js'
-import { responseCb } from '../src/response-cb.js'
+import { lengthPreserving, responseCb } from '../src/response-cb.js'
 import { statusWithNoEntityBody } from '../src/status.js'
 import type { Chunk, Env, FileBody, HeaderList, Middleware } from '../src/types.js'
 import { type AccessLogOptions, accessLogSettings } from './access-log/options.js'
@@ -117,11 +117,11 @@ export function accessLogTimed(options: AccessLogTimedOptions = {}): Middleware 
         if (env.REQUEST_METHOD === 'HEAD' || statusWithNoEntityBody(status)) length = 0
         if (body === undefined) {
           late()
-          return (chunk) => {
+          return lengthPreserving((chunk) => {
             if (chunk === null) atEnd()
             else bytes += chunkLength(chunk)
             return chunk
-          }
+          })
         }
         if (Array.isArray(body)) length ??= arrayBodyLength(body)
         else if (isFileBody(body)) length ??= declaredLength(headers) ?? fileLength(body)

@@ -1,7 +1,7 @@
 /**
  * Head — drops the response body of HEAD requests. The app is called with the method as it
  * came (`HEAD`), so it can skip building a body it knows will be dropped; whatever it returns
- * loses its body here and keeps its headers, `Content-Length` included for finished responses.
+ * loses its body here and keeps its headers, `Content-Length` included.
  * An array body becomes `[]`; an async-iterable body is closed unread (`return()`, so its
  * `finally` blocks run) and replaced by `[]`; a writer's chunks are swallowed.
  *
@@ -15,13 +15,14 @@
  */
 import { closeIterator, isFileBody } from '../src/body.js'
 import { checkOptions } from '../src/options.js'
-import { type BodyFilter, responseCb } from '../src/response-cb.js'
+import { type BodyFilter, lengthPreserving, responseCb } from '../src/response-cb.js'
 import type { Body, Env, Middleware } from '../src/types.js'
 
 /** Options of {@link head}: none, as in Plack. */
 export type HeadOptions = Record<string, never>
 
-const swallow: BodyFilter = () => null
+// Keeps an app-set Content-Length: HEAD must carry the headers a GET would.
+const swallow: BodyFilter = lengthPreserving(() => null)
 
 /** Removes the body of responses to HEAD requests. */
 export function head(options?: HeadOptions): Middleware {

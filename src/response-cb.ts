@@ -6,7 +6,8 @@
  * `[status, headers]` for a streaming one whose body will come through a writer. It edits the
  * status and headers in place (and may replace the body of a triple). It may return a body
  * filter: called with each chunk and then once with `null` at the end of the stream, returning
- * the chunk to send instead (or nothing). When a filter is returned, `Content-Length` is removed.
+ * the chunk to send instead (or nothing). When a filter is returned, `Content-Length` is removed,
+ * unless the filter is marked {@link lengthPreserving}.
  * `cb` and the filter may be async; order is kept either way. Nothing is buffered: an
  * async-iterable body is filtered as it is read, a writer as it is written.
  *
@@ -24,6 +25,20 @@ export type FilterResult = Chunk | null | undefined
 
 /** Sees every chunk in order, then `null` once at the end; returns what to send instead. */
 export type BodyFilter = (chunk: Chunk | null) => Maybe<FilterResult>
+
+const KEEPS_LENGTH = Symbol('tsgi.keepsLength')
+
+/**
+ * Marks a filter that passes the body's bytes through unchanged in length (one that counts or
+ * observes them, say), so `Content-Length` is kept when it is used.
+ */
+export function lengthPreserving(filter: BodyFilter): BodyFilter {
+  return Object.assign((chunk: Chunk | null) => filter(chunk), { [KEEPS_LENGTH]: true })
+}
+
+function dropLength(headers: HeaderList, filter: BodyFilter): void {
+  if (!(filter as { [KEEPS_LENGTH]?: boolean })[KEEPS_LENGTH]) headerRemove(headers, 'Content-Length')
+}
 
 /** The response as `cb` sees it: status and headers always, the body when it is not a writer. */
 export type ResponseParts = [status: number, headers: HeaderList, body?: Body]
@@ -91,13 +106,13 @@ function forward(
     else respond(triple)
     return undefined
   }
-  if (filter) headerRemove(parts[1], 'Content-Length')
+  if (filter) dropLength(parts[1], filter)
   const writer = respond(parts as [number, HeaderList])
   return filter ? filteredWriter(writer, filter) : writer
 }
 
 function filterTriple(parts: ResponseParts, filter: BodyFilter): Maybe<Triple> {
-  headerRemove(parts[1], 'Content-Length')
+  dropLength(parts[1], filter)
   const body = parts[2]
   if (body === undefined) return parts as Triple
   if (!Array.isArray(body)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readBody } from '../src/body.js'
 import { headerGet, headerSet } from '../src/headers.js'
-import { type BodyFilter, type ResponseCallback, responseCb } from '../src/response-cb.js'
+import { type BodyFilter, lengthPreserving, type ResponseCallback, responseCb } from '../src/response-cb.js'
 import type { AppResult, Body, Chunk, Head, Triple, Writer } from '../src/types.js'
 
 const upper: BodyFilter = (chunk) => (chunk === null ? '!' : String(chunk).toUpperCase())
@@ -194,5 +194,19 @@ describe('responseCb', () => {
     )
     expect(got).toBeUndefined()
     expect(out.status).toBe(204)
+  })
+})
+
+describe('lengthPreserving', () => {
+  it.each(forms)('keeps Content-Length on a %s when the filter is marked', async (_name, make) => {
+    let seen = 0
+    const count = lengthPreserving((chunk) => {
+      if (chunk !== null) seen += String(chunk).length
+      return chunk
+    })
+    const out = await run(responseCb(make(), () => count))
+    expect(headerGet(out.headers, 'Content-Length')).toBe('5')
+    expect(out.body).toBe('hello')
+    expect(seen).toBe(5)
   })
 })
