@@ -8,12 +8,14 @@
 
 import { type AccessLogOptions, accessLog } from '../middleware/access-log.js'
 import { type AccessLogTimedOptions, accessLogTimed } from '../middleware/access-log-timed.js'
+import { type AuthBasicOptions, authBasic } from '../middleware/auth-basic.js'
 import { type BufferedStreamingOptions, bufferedStreaming } from '../middleware/buffered-streaming.js'
 import { type ChunkedOptions, chunked } from '../middleware/chunked.js'
 import { type ConditionalOptions, conditional } from '../middleware/conditional.js'
 import { type ConditionalGetOptions, conditionalGet } from '../middleware/conditional-get.js'
 import { type ContentLengthOptions, contentLength } from '../middleware/content-length.js'
 import { type ContentMd5Options, contentMd5 } from '../middleware/content-md5.js'
+import { type DeflaterOptions, deflater } from '../middleware/deflater.js'
 import { type ErrorDocumentOptions, errorDocument } from '../middleware/error-document.js'
 import { type EtagOptions, etag } from '../middleware/etag.js'
 import { type HeadOptions, head } from '../middleware/head.js'
@@ -31,7 +33,9 @@ import { type RuntimeOptions, runtime } from '../middleware/runtime.js'
 import { type SimpleContentFilterOptions, simpleContentFilter } from '../middleware/simple-content-filter.js'
 import { type SimpleLoggerOptions, simpleLogger } from '../middleware/simple-logger.js'
 import { type StackTraceOptions, stackTrace } from '../middleware/stack-trace.js'
+import { type StaticFilesOptions, staticFiles } from '../middleware/static.js'
 import { type XFrameworkOptions, xFramework } from '../middleware/x-framework.js'
+import { type XSendfileOptions, xSendfile } from '../middleware/x-sendfile.js'
 import type { Middleware } from '../src/types.js'
 
 /** Plack name → options type of every built-in middleware. `| undefined`: options may be left out. */
@@ -59,6 +63,10 @@ export interface BuiltinMiddleware {
   ErrorDocument: ErrorDocumentOptions
   Recursive: RecursiveOptions | undefined
   JSONP: JsonpOptions | undefined
+  'Auth::Basic': AuthBasicOptions
+  Deflater: DeflaterOptions | undefined
+  XSendfile: XSendfileOptions | undefined
+  Static: StaticFilesOptions
 }
 
 /** A Plack middleware name the builder knows. */
@@ -92,6 +100,10 @@ export const builtins = {
   ErrorDocument: errorDocument,
   Recursive: recursive,
   JSONP: jsonp,
+  'Auth::Basic': authBasic,
+  Deflater: deflater,
+  XSendfile: xSendfile,
+  Static: staticFiles,
 } as const satisfies BuiltinFactories
 
 /** True when `name` is a built-in's Plack name. */
