@@ -151,7 +151,12 @@ export function buildEnv(
       return signalSource.signal
     },
     set 'tsgix.signal'(value: AbortSignal) {
-      Object.defineProperty(this, 'tsgix.signal', { value, writable: true, enumerable: true, configurable: true })
+      Object.defineProperty(this, 'tsgix.signal', {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      })
     },
     'tsgix.cleanup': true,
     'tsgix.cleanup.handlers': [],

@@ -52,6 +52,7 @@ export function rejected(err: Error): Promise<void> {
   return p
 }
 
+/** The state of one request: what was answered, what is being streamed, and whether it was aborted. */
 export class Exchange {
   /** Why the request was aborted; undefined while it was not. */
   abortReason: AbortReason | undefined

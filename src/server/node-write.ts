@@ -5,7 +5,6 @@
  */
 import { close, createReadStream, fstat, open } from 'node:fs'
 import type { Readable } from 'node:stream'
-import { chunkLength } from '../body.js'
 import type { Chunk, FileBody, HeaderList } from '../types.js'
 import type { Exchange } from './node-exchange.js'
 
@@ -87,7 +86,7 @@ export async function streamIterable(ex: Exchange, body: AsyncIterable<unknown>)
         ex.closeIterator()
         throw new TypeError(`invalid body chunk: expected a string or Uint8Array, got ${typeName(chunk)}`)
       }
-      if (chunkLength(chunk) === 0) continue
+      if (chunk.length === 0) continue
       if (!res.headersSent) ex.writeHead(undefined)
       if (!res.write(chunk)) await ex.waitDrain()
     }

@@ -147,6 +147,7 @@ export function toNodeListener(
 
 /** Answers a request node could not parse (400, 408, 431) with a minimal response, then closes. */
 function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  // As node's own handler: no raw answer once a response on this socket has begun (`_httpMessage`).
   const pending = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
   if (err.code !== 'ECONNRESET' && socket.writable && !pending?.headersSent) {
     const status =

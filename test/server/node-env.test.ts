@@ -133,6 +133,23 @@ describe('node server env', () => {
     expect(env['tsgi.errors']).toBeDefined()
   })
 
+  it('tsgix.signal survives an env copy and can be replaced', async () => {
+    let same = false
+    let replaced: unknown
+    const mine = new AbortController().signal
+    const { url } = await start((env) => {
+      const copy = { ...env }
+      same = copy['tsgix.signal'] === env['tsgix.signal'] && env['tsgix.signal'] instanceof AbortSignal
+      copy['tsgix.signal'] = mine
+      env['tsgix.signal'] = mine
+      replaced = env['tsgix.signal']
+      return [200, [], ['ok']]
+    })
+    expect(await (await fetch(url)).text()).toBe('ok')
+    expect(same).toBe(true)
+    expect(replaced).toBe(mine)
+  })
+
   it('sets tsgi.multiprocess from the option', async () => {
     const { port } = await start(echoEnv, { multiprocess: true })
     expect((await envOf(port, 'GET / HTTP/1.1\r\nHost: h'))['tsgi.multiprocess']).toBe(true)

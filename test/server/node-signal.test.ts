@@ -159,33 +159,21 @@ describe('close()', () => {
     const release = deferred()
     const entered = deferred()
     const { server, url } = await start(
-      () => async () => {
+      async () => {
         entered.resolve()
         await release.promise
-        return undefined
+        return [200, [], ['finished']]
       },
       { shutdownTimeout: 10_000 },
     )
-    // a delayed app that responds after release
-    const app = await start(async () => {
-      entered.resolve()
-      await release.promise
-      return [200, [], ['finished']]
-    })
-    const pending = fetch(app.url).then((r) => r.text())
+    const pending = fetch(url).then((r) => r.text())
     await entered.promise
-    const closed = app.server.close()
-    let closedYet = false
-    void closed.then(() => {
-      closedYet = true
-    })
+    const closed = server.close()
     release.resolve()
     expect(await pending).toBe('finished')
     await closed
-    expect(closedYet).toBe(true)
-    await expect(fetch(app.url)).rejects.toThrow()
-    await server.close()
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(server.server.listening).toBe(false)
+    await expect(fetch(url)).rejects.toThrow()
   })
 
   it('past the grace period aborts with server-shutdown, destroys the connection and runs cleanup', async () => {
