@@ -21,7 +21,7 @@ export class TsgiUpload {
   readonly fieldName: string
   /** The file name as the client sent it (it may hold directories or odd characters). */
   readonly filename: string
-  /** The part's media type (`application/octet-stream` when the client gave none). */
+  /** The part's media type (`text/plain` when the client gave none, as RFC 7578 says). */
   readonly contentType: string
   /** The size in bytes. */
   readonly size: number
