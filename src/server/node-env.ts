@@ -27,6 +27,31 @@ const DROP = ''
 
 const keyCache = new Map<string, string>()
 
+/** Where the lazy `tsgix.signal` of an env comes from. */
+const SIGNAL_SOURCE = Symbol('tsgi.signalSource')
+
+/**
+ * `tsgix.signal` as one accessor shared by every env: the signal is made when first read
+ * (an AbortSignal costs more than a small response), and assigning the key replaces it with a
+ * plain value. Shared functions keep every env on one hidden class; per-request closures would
+ * give each env its own, and send them all through the old generation.
+ */
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: Record<symbol, { readonly signal: AbortSignal }>): AbortSignal {
+    return this[SIGNAL_SOURCE]!.signal
+  },
+  set(this: object, value: unknown) {
+    Object.defineProperty(this, 'tsgix.signal', {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+  },
+  enumerable: true,
+  configurable: true,
+}
+
 /** The env key for a raw header name ('' to drop it). */
 function envKey(name: string): string {
   let key = keyCache.get(name)
@@ -147,22 +172,13 @@ export function buildEnv(
     'tsgi.run_once': false,
     'tsgi.nonblocking': true,
     'tsgi.streaming': true,
-    get 'tsgix.signal'(): AbortSignal {
-      return signalSource.signal
-    },
-    set 'tsgix.signal'(value: AbortSignal) {
-      Object.defineProperty(this, 'tsgix.signal', {
-        value,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      })
-    },
     'tsgix.cleanup': true,
     'tsgix.cleanup.handlers': [],
     'tsgix.input.buffered': false,
     'tsgix.early_hints': earlyHints,
   }
+  ;(env as unknown as Record<symbol, unknown>)[SIGNAL_SOURCE] = signalSource
+  Object.defineProperty(env, 'tsgix.signal', SIGNAL_PROPERTY)
   if (config.logger !== undefined) env['tsgix.logger'] = config.logger
   const remote = socket.remoteAddress
   if (remote !== undefined) {
