@@ -1,7 +1,8 @@
 /**
  * The benchmark: raw node:http against the same hello world through tsgi's server, in one run.
- * Each case runs in its own process pinned to one core (taskset, where present) while
- * autocannon loads it from this process, pinned to the other. Rounds are interleaved so
+ * The servers load the built package (`dist/`), as users run it. Each case runs in its own
+ * process pinned to one core (taskset, where present) while autocannon loads it from this
+ * process, pinned to the other. Rounds are interleaved so
  * drift on the machine hits every case alike; the median of the rounds is reported, with the
  * ratio to raw node:http of the same run.
  *
@@ -47,7 +48,7 @@ const pin = hasTaskset() && cpus().length >= 2
 if (pin) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' })
 
 async function startCase(name: string): Promise<{ child: ChildProcess; port: number }> {
-  const node = [process.execPath, '--conditions=tsgi-source', '--import', 'tsx', 'bench/servers.ts', name]
+  const node = [process.execPath, '--import', 'tsx', 'bench/servers.ts', name]
   const [cmd, ...args] = pin ? ['taskset', '-c', '1', ...node] : node
   const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
@@ -88,7 +89,9 @@ for (let round = 0; round < rounds; round++) {
 
 const raw = median(results.get('raw') ?? [])
 const cpu = cpus()[0]?.model ?? 'unknown cpu'
-console.log(`\n${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`)
+console.log(
+  `\n${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+)
 console.log(
   `autocannon: ${connections} connections, pipelining ${pipelining}, ${duration} s x ${rounds} rounds (median), ` +
     `server ${pin ? 'pinned to core 1, load to core 0' : 'not pinned'}\n`,

@@ -4,9 +4,9 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { builder, enable } from '../builder/index.js'
-import { serve } from '../src/server/node.js'
-import type { App, Middleware } from '../src/types.js'
+import type { App, Middleware } from 'tsgi'
+import { builder, enable } from 'tsgi/builder'
+import { serve } from 'tsgi/server/node'
 
 const hello = 'Hello, World!'
 

@@ -30,7 +30,8 @@ export function handleRequest(
   ex.env = env
   if (ctx.closing) res.shouldKeepAlive = false
   ctx.inflight.add(ex)
-  res.once('close', () => ex.onClose())
+  ;(res as ExchangeHolder)[EXCHANGE] = ex
+  res.on('close', onResponseClose)
   if (ctx.requestTimeout > 0) ex.timer = setTimeout(onTimeout, ctx.requestTimeout, ex)
   let result: AppResult | PromiseLike<AppResult>
   try {
@@ -45,6 +46,16 @@ export function handleRequest(
       (err: unknown) => ex.fail(err),
     )
   } else accept(ex, result)
+}
+
+const EXCHANGE = Symbol('tsgi.exchange')
+type ExchangeHolder = ServerResponse & { [EXCHANGE]?: Exchange | undefined }
+
+/** One listener shared by every response ('close' fires once): no closure per request. */
+function onResponseClose(this: ExchangeHolder): void {
+  const ex = this[EXCHANGE]
+  this[EXCHANGE] = undefined
+  ex?.onClose()
 }
 
 function onTimeout(ex: Exchange): void {
