@@ -1,12 +1,13 @@
 /**
- * The demo app: `npm start` serves it on http://localhost:5000/.
+ * The demo app: `npm start` serves it with tsgiup on http://localhost:5000/ (or run
+ * `tsgiup examples/app.ts`, which uses its default export).
  *
  * It shows the builder (`enable`, `enableIf`, `mount`), a path parameter in a mount, a
  * custom middleware written with responseCb, a streamed body and a writer response.
  */
+
+import { type App, headerSet, type Middleware, responseCb } from 'tsgi'
 import { builder, enable, enableIf, mount } from 'tsgi/builder'
-import { type App, type Middleware, headerSet, responseCb } from 'tsgi'
-import { serve } from 'tsgi/server/node'
 
 /** A custom middleware: times each request and says so in a response header. */
 const responseTime: Middleware = (app) =>
@@ -34,7 +35,11 @@ const home: App = () => [
   ],
 ]
 
-const hello: App = (env) => [200, ['Content-Type', 'text/plain; charset=utf-8'], [`Hello from ${env.PATH_INFO || '/'}\n`]]
+const hello: App = (env) => [
+  200,
+  ['Content-Type', 'text/plain; charset=utf-8'],
+  [`Hello from ${env.PATH_INFO || '/'}\n`],
+]
 
 const user: App = (env) => {
   const id = env['tsgix.route.params']?.id
@@ -61,7 +66,10 @@ const clock: App = (env) => async (respond) => {
 
 export const app = builder(
   enable(() => responseTime),
-  enableIf((env) => /(^|&)loud(=|&|$)/.test(env.QUERY_STRING), () => loud),
+  enableIf(
+    (env) => /(^|&)loud(=|&|$)/.test(env.QUERY_STRING),
+    () => loud,
+  ),
   mount('/hello', hello),
   mount('/users/:id', user),
   mount('/stream', stream),
@@ -69,11 +77,4 @@ export const app = builder(
   mount('/', home),
 )
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const port = Number(process.env.PORT ?? 5000)
-  const server = await serve(app, { port })
-  process.stdout.write(`tsgi demo listening on ${server.url}\n`)
-  const stop = () => void server.close().then(() => process.exit(0))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-}
+export default app
