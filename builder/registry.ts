@@ -30,6 +30,8 @@ import { type NullLoggerOptions, nullLogger } from '../middleware/null-logger.js
 import { type RearrangeHeadersOptions, rearrangeHeaders } from '../middleware/rearrange-headers.js'
 import { type RecursiveOptions, recursive } from '../middleware/recursive.js'
 import { type RuntimeOptions, runtime } from '../middleware/runtime.js'
+import { type SessionOptions, session } from '../middleware/session.js'
+import { type SessionCookieOptions, sessionCookie } from '../middleware/session-cookie.js'
 import { type SimpleContentFilterOptions, simpleContentFilter } from '../middleware/simple-content-filter.js'
 import { type SimpleLoggerOptions, simpleLogger } from '../middleware/simple-logger.js'
 import { type StackTraceOptions, stackTrace } from '../middleware/stack-trace.js'
@@ -67,6 +69,8 @@ export interface BuiltinMiddleware {
   Deflater: DeflaterOptions | undefined
   XSendfile: XSendfileOptions | undefined
   Static: StaticFilesOptions
+  Session: SessionOptions | undefined
+  'Session::Cookie': SessionCookieOptions
 }
 
 /** A Plack middleware name the builder knows. */
@@ -104,6 +108,8 @@ export const builtins = {
   Deflater: deflater,
   XSendfile: xSendfile,
   Static: staticFiles,
+  Session: session,
+  'Session::Cookie': sessionCookie,
 } as const satisfies BuiltinFactories
 
 /** True when `name` is a built-in's Plack name. */
