@@ -15,12 +15,12 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-13.1 (RFC 9110 §13.1, §13.2.2)
  * @see Plack::Middleware::ConditionalGET
  */
-import { closeIterator, isFileBody } from '../src/body.js'
+import { discardBody } from '../src/body.js'
 import { headerGet, headerRemove } from '../src/headers.js'
 import { parseHttpDate } from '../src/http-date.js'
 import { checkOptions } from '../src/options.js'
 import { type BodyFilter, responseCb } from '../src/response-cb.js'
-import type { Body, Env, HeaderList, Middleware } from '../src/types.js'
+import type { Env, HeaderList, Middleware } from '../src/types.js'
 
 /** Options of {@link conditionalGet}: none, as in Plack. */
 export type ConditionalGetOptions = Record<string, never>
@@ -45,7 +45,10 @@ export function conditionalGet(options?: ConditionalGetOptions): Middleware {
         if (parts.length < 3) return swallow
         const body = parts[2]
         parts[2] = []
-        return body === undefined ? undefined : discard(body, env)
+        if (body === undefined) return undefined
+        return discardBody(body, (err) => {
+          env['tsgi.errors'].write(`ConditionalGET: closing the response body failed: ${String(err)}\n`)
+        })
       })
     }
 }
@@ -98,15 +101,4 @@ function etagListMatches(list: string, etag: string): boolean {
 
 function opaque(etag: string): string {
   return etag.startsWith('W/') ? etag.slice(2) : etag
-}
-
-/** Closes an unread async-iterable body so its `finally` blocks run; a file body was never opened. */
-async function discard(body: Body, env: Env): Promise<undefined> {
-  if (Array.isArray(body) || isFileBody(body)) return undefined
-  try {
-    await closeIterator(body[Symbol.asyncIterator]())
-  } catch (err) {
-    env['tsgi.errors'].write(`ConditionalGET: closing the response body failed: ${String(err)}\n`)
-  }
-  return undefined
 }

@@ -13,10 +13,10 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-9.3.2 (RFC 9110 §9.3.2)
  * @see Plack::Middleware::Head
  */
-import { closeIterator, isFileBody } from '../src/body.js'
+import { discardBody } from '../src/body.js'
 import { checkOptions } from '../src/options.js'
 import { type BodyFilter, lengthPreserving, responseCb } from '../src/response-cb.js'
-import type { Body, Env, Middleware } from '../src/types.js'
+import type { Middleware } from '../src/types.js'
 
 /** Options of {@link head}: none, as in Plack. */
 export type HeadOptions = Record<string, never>
@@ -34,18 +34,10 @@ export function head(options?: HeadOptions): Middleware {
         if (parts.length < 3) return swallow
         const body = parts[2]
         parts[2] = []
-        return body === undefined ? undefined : discard(body, env)
+        if (body === undefined) return undefined
+        return discardBody(body, (err) => {
+          env['tsgi.errors'].write(`Head: closing the response body failed: ${String(err)}\n`)
+        })
       })
     }
-}
-
-/** Closes an unread async-iterable body so its `finally` blocks run; a file body was never opened. */
-async function discard(body: Body, env: Env): Promise<undefined> {
-  if (Array.isArray(body) || isFileBody(body)) return undefined
-  try {
-    await closeIterator(body[Symbol.asyncIterator]())
-  } catch (err) {
-    env['tsgi.errors'].write(`Head: closing the response body failed: ${String(err)}\n`)
-  }
-  return undefined
 }

@@ -1,7 +1,7 @@
 /**
  * Body kinds and the small operations every server and middleware needs on them:
  * recognising arrays, async iterables and files; making a {@link FileBody}; measuring and
- * reading a body whole when a caller truly needs it.
+ * reading a body whole when a caller truly needs it; freeing one that will not be read.
  */
 import { createReadStream } from 'node:fs'
 import type { Body, Chunk, FileBody } from './types.js'
@@ -98,4 +98,24 @@ export async function readBody(body: Body): Promise<Buffer> {
 /** Calls `return()` on an async-iterable body's iterator when it has one, so its `finally` blocks run. */
 export async function closeIterator(iterator: AsyncIterator<unknown> | undefined): Promise<void> {
   if (iterator && typeof iterator.return === 'function') await iterator.return()
+}
+
+/**
+ * Frees a body that will not be read (HEAD, 204, 304, a replaced or refused response): destroys
+ * a node Readable, cancels a web ReadableStream, and calls `return()` on any other async
+ * iterable's iterator so its `finally` blocks run. Arrays and file bodies hold nothing open.
+ * The freeing starts before this returns; the promise resolves once it is done. It never
+ * throws or rejects and reports nothing itself: a failure goes to `onError` when given.
+ */
+export async function discardBody(body: unknown, onError?: (err: unknown) => void): Promise<void> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return
+  try {
+    // Streams first: an fs.ReadStream has a `path` too, but is open.
+    const b = body as { destroy?: unknown; pipe?: unknown; cancel?: unknown; getReader?: unknown }
+    if (typeof b.destroy === 'function' && typeof b.pipe === 'function') b.destroy()
+    else if (typeof b.cancel === 'function' && typeof b.getReader === 'function') await b.cancel()
+    else if (isAsyncIterable(body) && !isFileBody(body)) await closeIterator(body[Symbol.asyncIterator]())
+  } catch (err) {
+    onError?.(err)
+  }
 }

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import {
   arrayBodyLength,
   bodyIterable,
   chunkLength,
+  discardBody,
   fileBody,
   isAsyncIterable,
   isFileBody,
@@ -90,5 +92,88 @@ describe('body kinds', () => {
     const chunks: string[] = []
     for await (const c of bodyIterable(['x', 'y'])) chunks.push(String(c))
     expect(chunks).toEqual(['x', 'y'])
+  })
+})
+
+describe('discardBody', () => {
+  it('destroys node Readables, fs.ReadStreams included', async () => {
+    const readable = Readable.from(['a'])
+    const stream = createReadStream(file)
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()))
+    await discardBody(readable)
+    await discardBody(stream)
+    expect(readable.destroyed).toBe(true)
+    expect(stream.destroyed).toBe(true)
+    await closed
+  })
+
+  it('cancels a web ReadableStream', async () => {
+    let reason: unknown = 'not cancelled'
+    const web = new ReadableStream({
+      cancel: (r) => {
+        reason = r
+      },
+    })
+    await discardBody(web)
+    expect(reason).toBeUndefined()
+  })
+
+  it("runs a generator's finally blocks, starting before it returns", async () => {
+    let closed = false
+    const gen = (async function* () {
+      try {
+        yield 'a'
+      } finally {
+        closed = true
+      }
+    })()
+    await gen.next()
+    const done = discardBody(gen)
+    expect(await gen.next()).toEqual({ done: true, value: undefined })
+    await done
+    expect(closed).toBe(true)
+  })
+
+  it("calls return() on an iterable's own iterator", async () => {
+    const calls: string[] = []
+    const body = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: true as const, value: undefined }),
+        return: async () => {
+          calls.push('return')
+          return { done: true as const, value: undefined }
+        },
+      }),
+    }
+    await discardBody(body)
+    expect(calls).toEqual(['return'])
+  })
+
+  it.each<[string, unknown]>([
+    ['an array', ['a']],
+    ['a file body', null],
+    ['a string', 'abc'],
+    ['undefined', undefined],
+    ['an object that is no body', { next: () => {} }],
+  ])('leaves %s alone', async (_, given) => {
+    const body = given === null ? fileBody(file) : given
+    await expect(discardBody(body)).resolves.toBeUndefined()
+  })
+
+  it('never rejects: a failure goes to onError, or nowhere', async () => {
+    const failing = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: true as const, value: undefined }),
+        return: () => Promise.reject(new Error('stuck')),
+      }),
+    }
+    const seen: unknown[] = []
+    await discardBody(failing, (err) => seen.push(err))
+    expect(String(seen[0])).toBe('Error: stuck')
+    await expect(discardBody(failing)).resolves.toBeUndefined()
+    const locked = new ReadableStream()
+    locked.getReader()
+    await discardBody(locked, (err) => seen.push(err))
+    expect(seen[1]).toBeInstanceOf(TypeError)
   })
 })

@@ -50,7 +50,10 @@ beforeAll(async () => {
   if (!tarball) throw new Error('npm pack wrote no tarball')
   project = join(dir, 'app')
   await mkdir(project)
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'fresh', private: true, type: 'module' }))
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'fresh', private: true, type: 'module' }),
+  )
   await writeFile(
     join(project, 'tsconfig.json'),
     JSON.stringify({
@@ -73,7 +76,14 @@ beforeAll(async () => {
   const tsVersion = (await import(ts, { with: { type: 'json' } })).default.version as string
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', join(dir, tarball), `typescript@${tsVersion}`, '@types/node@^20.19.0'],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      join(dir, tarball),
+      `typescript@${tsVersion}`,
+      '@types/node@^20.19.0',
+    ],
     { cwd: project, maxBuffer: 16 * 2 ** 20 },
   )
 }, 300_000)

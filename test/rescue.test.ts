@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { rescue } from '../src/rescue.js'
+import { requestEnv } from '../src/testing/index.js'
 import type { AppResult, Head, Responder, Triple, Writer } from '../src/types.js'
-import { makeEnv } from './middleware/forms.js'
 
 /** Runs a result to the first thing given to respond. */
 async function settle(result: AppResult | Promise<AppResult>): Promise<Triple | Head> {
@@ -46,7 +46,7 @@ describe('rescue', () => {
       },
     ],
   ])('answers %s with the handler', async (_, app) => {
-    expect(await settle(rescue(app as never, makeEnv(), answer))).toEqual([500, [], ['a']])
+    expect(await settle(rescue(app as never, requestEnv(), answer))).toEqual([500, [], ['a']])
   })
 
   it('lets the handler answer with a delayed response', async () => {
@@ -54,7 +54,7 @@ describe('rescue', () => {
       () => {
         throw new Error('x')
       },
-      makeEnv(),
+      requestEnv(),
       () => (respond) => respond([404, [], ['later']]),
     )
     expect(await settle(res)).toEqual([404, [], ['later']])
@@ -65,7 +65,7 @@ describe('rescue', () => {
       async () => {
         throw new Error('x')
       },
-      makeEnv(),
+      requestEnv(),
       (err) => {
         throw err
       },
@@ -79,7 +79,7 @@ describe('rescue', () => {
         respond([200, []])
         throw new Error('late')
       },
-      makeEnv(),
+      requestEnv(),
       answer,
     )
     if (typeof res !== 'function') throw new Error('expected a delayed response')
@@ -88,6 +88,6 @@ describe('rescue', () => {
   })
 
   it('leaves a good response alone', async () => {
-    expect(await settle(rescue(() => [200, [], ['ok']], makeEnv(), answer))).toEqual([200, [], ['ok']])
+    expect(await settle(rescue(() => [200, [], ['ok']], requestEnv(), answer))).toEqual([200, [], ['ok']])
   })
 })

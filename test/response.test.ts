@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fileBody } from '../src/body.js'
 import { TsgiResponse } from '../src/response.js'
-import { makeEnv } from './request/make-env.js'
+import { requestEnv } from '../src/testing/index.js'
 
 describe('TsgiResponse finalize', () => {
   it('wraps a string body in an array (Plack)', () => {
@@ -47,7 +47,7 @@ describe('TsgiResponse finalize', () => {
 
   it('toApp answers with the finalized response', async () => {
     const app = new TsgiResponse(204, ['X-A', '1']).toApp()
-    expect(await app(makeEnv())).toEqual([204, ['X-A', '1'], []])
+    expect(await app(requestEnv())).toEqual([204, ['X-A', '1'], []])
   })
 })
 

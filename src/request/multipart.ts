@@ -127,6 +127,9 @@ export async function parseMultipart(env: Env, limits: BodyLimits): Promise<Mult
     else fields.add(name, value)
   })
   parser.on('file', (fieldName, stream, info) => {
+    // A truncated form errors the part's stream too, possibly before saveFile pipes it; the
+    // parser's own 'error' event is what reports it.
+    stream.on('error', () => {})
     if (info.filename === undefined || info.filename === '') {
       stream.resume()
       return

@@ -6,13 +6,13 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { isPromiseLike, toBytes } from '../body.js'
+import { discardBody, isPromiseLike, toBytes } from '../body.js'
 import { validateHead } from '../headers.js'
 import { statusText } from '../status.js'
 import type { Chunk, Env, HeaderList, Responder } from '../types.js'
 import { buildEnv, plainTarget } from './node-env.js'
 import { describeError, rejected, runCleanup, type ServerContext } from './node-exchange.js'
-import { discardBody, measureArray } from './node-write.js'
+import { measureArray } from './node-write.js'
 
 const SKIP = new Set(['content-length', 'transfer-encoding', 'connection'])
 
@@ -44,7 +44,7 @@ export function handleConnect(ctx: ServerContext, req: IncomingMessage, socket: 
 
   const answer = (res: unknown): void => {
     if (answered || socket.destroyed) {
-      if (Array.isArray(res)) discardBody(res[2])
+      if (Array.isArray(res)) void discardBody(res[2])
       return
     }
     answered = true
@@ -52,17 +52,17 @@ export function handleConnect(ctx: ServerContext, req: IncomingMessage, socket: 
     const problem = Array.isArray(res) ? validateHead(status, headers) : 'the app returned no response triple'
     if (problem !== undefined) {
       report(problem)
-      discardBody(body)
+      void discardBody(body)
       writeRaw(socket, 500, [], ['Internal Server Error'])
       return
     }
     if ((status as number) >= 200 && (status as number) < 300) {
-      discardBody(body)
+      void discardBody(body)
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       return
     }
     const chunks = Array.isArray(body) && typeof measureArray(body) === 'number' ? (body as Chunk[]) : []
-    if (chunks !== body) discardBody(body)
+    if (chunks !== body) void discardBody(body)
     writeRaw(socket, status as number, headers as HeaderList, chunks)
   }
   const fail = (err: unknown): void => {

@@ -4,13 +4,13 @@
  * out, picks the body writer, and serves the Writer of streaming responses.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isAsyncIterable, isFileBody, isPromiseLike } from '../body.js'
+import { discardBody, isAsyncIterable, isFileBody, isPromiseLike } from '../body.js'
 import { validateHead } from '../headers.js'
 import { statusWithNoEntityBody } from '../status.js'
 import type { AppResult, Chunk, Delayed, HeaderList, Responder, Writer } from '../types.js'
 import { buildEnv, type EnvTarget } from './node-env.js'
 import { Exchange, RESOLVED, ResponseAbortedError, rejected, type ServerContext } from './node-exchange.js'
-import { discardBody, isChunk, measureArray, sendFile, streamIterable, typeName } from './node-write.js'
+import { isChunk, measureArray, sendFile, streamIterable, typeName } from './node-write.js'
 
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/
 
@@ -100,11 +100,11 @@ function respond(ex: Exchange, r: unknown): Writer | undefined {
 /** False (and the body freed) when a response was already taken or the request is aborted. */
 function take(ex: Exchange, body: unknown): boolean {
   if (ex.abortReason !== undefined) {
-    discardBody(body)
+    void discardBody(body)
     return false
   }
   if (ex.responded) {
-    discardBody(body)
+    void discardBody(body)
     ex.report('respond() called after a response was already given; ignored')
     return false
   }
@@ -139,19 +139,19 @@ function respondTriple(ex: Exchange, triple: unknown[]): void {
     if (typeof length === 'string') problem = length
   }
   if (problem !== undefined) {
-    discardBody(body)
+    void discardBody(body)
     ex.invalid(problem)
     return
   }
   if (typeof length === 'number') {
     writeArray(ex, body as Chunk[], length)
   } else if (statusWithNoEntityBody(ex.status)) {
-    discardBody(body)
+    void discardBody(body)
     ex.writeHead(undefined)
     ex.res.end()
   } else if (isFileBody(body)) sendFile(ex, body)
   else if (ex.bodyless) {
-    discardBody(body)
+    void discardBody(body)
     ex.writeHead(undefined)
     ex.res.end()
   } else void streamIterable(ex, body as AsyncIterable<unknown>)

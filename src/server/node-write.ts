@@ -1,10 +1,10 @@
 /**
  * Writes response bodies for the node server: array bodies in one `end` where possible,
- * async-iterable bodies with backpressure, files through `fs.createReadStream`, and the
- * discarding of bodies that must not be sent (HEAD, 1xx, 204, 304, aborted requests).
+ * async-iterable bodies with backpressure, and files through `fs.createReadStream`. Bodies
+ * that must not be sent (HEAD, 1xx, 204, 304, aborted requests) are freed with `discardBody`
+ * from `body.ts`.
  */
 import { close, createReadStream, fstat, open } from 'node:fs'
-import type { Readable } from 'node:stream'
 import type { Chunk, FileBody, HeaderList } from '../types.js'
 import type { Exchange } from './node-exchange.js'
 
@@ -127,27 +127,6 @@ export function sendFile(ex: Exchange, body: FileBody): void {
       stream.pipe(ex.res)
     })
   })
-}
-
-/** Frees a body that will not be sent: destroys a stream, cancels a web stream, returns an iterator. */
-export function discardBody(body: unknown): void {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return
-  try {
-    const b = body as {
-      destroy?: () => void
-      pipe?: unknown
-      cancel?: () => Promise<void>
-      getReader?: unknown
-      return?: () => Promise<unknown>
-      next?: unknown
-      path?: unknown
-    }
-    if (typeof b.destroy === 'function' && typeof b.pipe === 'function') (body as Readable).destroy()
-    else if (typeof b.cancel === 'function' && typeof b.getReader === 'function') b.cancel().catch(ignore)
-    else if (typeof b.return === 'function' && typeof b.next === 'function') b.return().catch(ignore)
-  } catch {
-    // a body that fails while being freed has nothing more to send
-  }
 }
 
 function ignore(): void {}

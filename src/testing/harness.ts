@@ -1,6 +1,7 @@
 /**
- * The shapes shared by the test harness: the `fetch` a test gets, the context beside it, and
- * the interface every implementation (in-process or real server) provides.
+ * The shapes shared by the test harness: the `fetch` a test gets, the context beside it, the
+ * interface every implementation (in-process or real server) provides, and the base of the
+ * built-in implementations.
  */
 import type { App, ErrorStream } from '../types.js'
 
@@ -57,9 +58,25 @@ export function errorLog(forward?: ErrorStream): ErrorLog {
   }
 }
 
-/** Checks the options shared by the implementations; `component` names the caller in errors. */
-export function checkImplOptions(component: string, options: TestImplOptions): void {
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
-    throw new TypeError(`${component}: option errors must have a write(message) method`)
+/**
+ * The base of the built-in implementations: checks and keeps their options, and gives each run
+ * a fresh {@link ErrorLog} forwarding to `options.errors`.
+ */
+export abstract class BuiltinImpl implements TestImpl {
+  readonly #options: TestImplOptions
+
+  /** `component` names the implementation in option errors. */
+  constructor(component: string, options: TestImplOptions) {
+    if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
+      throw new TypeError(`${component}: option errors must have a write(message) method`)
+    }
+    this.#options = { ...options }
   }
+
+  run(app: App, cb: TestCallback): Promise<void> {
+    return this.runLogged(app, cb, errorLog(this.#options.errors))
+  }
+
+  /** Runs `cb` against `app` with `log` as the app's `tsgi.errors`. */
+  protected abstract runLogged(app: App, cb: TestCallback, log: ErrorLog): Promise<void>
 }

@@ -3,11 +3,13 @@
  * The global `fetch` cannot serve the harness: it refuses to send a `Host` header of our
  * choosing (needed to test host-based mounts against a server on 127.0.0.1), adds headers of
  * its own and decompresses bodies, so the app would see a different request in process than
- * behind a server.
+ * behind a server. {@link remoteFetch} puts the harness's `fetch` signature on top.
  */
 import http from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { TestFetch } from './harness.js'
+import { testRequest } from './test-request.js'
 
 function noBody(method: string, status: number): boolean {
   return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)
@@ -61,4 +63,10 @@ export function httpFetch(
         (err: unknown) => req.destroy(err as Error),
       )
   })
+}
+
+/** A `fetch` aimed at the server at `base`, through `agent`. */
+export function remoteFetch(base: string, agent: http.Agent): TestFetch {
+  const origin = new URL(base)
+  return async (input, init) => httpFetch(await testRequest(input, init, base), origin, agent)
 }

@@ -8,6 +8,15 @@ export {
   type TestImplOptions,
 } from './harness.js'
 export { MockHTTP } from './mock-http.js'
+export {
+  ErrorSink,
+  type RequestBody,
+  type RequestEnvInput,
+  type RequestEnvOptions,
+  type RequestHeaders,
+  requestEnv,
+} from './request-env.js'
+export { type ResponseOutcome, runResponse } from './run-response.js'
 export { Server } from './server.js'
 export {
   runServerSuite,

@@ -6,11 +6,10 @@
 import { toFetchHandler } from '../server/fetch.js'
 import type { App } from '../types.js'
 import {
-  checkImplOptions,
-  errorLog,
+  BuiltinImpl,
+  type ErrorLog,
   type TestCallback,
   type TestFetch,
-  type TestImpl,
   type TestImplOptions,
 } from './harness.js'
 import { testRequest } from './test-request.js'
@@ -27,16 +26,12 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** The in-process implementation. */
-export class MockHTTP implements TestImpl {
-  readonly #options: TestImplOptions
-
+export class MockHTTP extends BuiltinImpl {
   constructor(options: TestImplOptions = {}) {
-    checkImplOptions('MockHTTP', options)
-    this.#options = { ...options }
+    super('MockHTTP', options)
   }
 
-  async run(app: App, cb: TestCallback): Promise<void> {
-    const log = errorLog(this.#options.errors)
+  protected async runLogged(app: App, cb: TestCallback, log: ErrorLog): Promise<void> {
     const handler = toFetchHandler(app, { errors: log.stream })
     const pending: Promise<unknown>[] = []
     const fetch: TestFetch = async (input, init) => {

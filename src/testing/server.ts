@@ -6,34 +6,16 @@
  */
 import http from 'node:http'
 import type { App } from '../types.js'
-import {
-  checkImplOptions,
-  errorLog,
-  type TestCallback,
-  type TestFetch,
-  type TestImpl,
-  type TestImplOptions,
-} from './harness.js'
-import { httpFetch } from './http-client.js'
-import { testRequest } from './test-request.js'
-
-/** A `fetch` aimed at the server at `base`, through `agent`. */
-export function remoteFetch(base: string, agent: http.Agent): TestFetch {
-  const origin = new URL(base)
-  return async (input, init) => httpFetch(await testRequest(input, init, base), origin, agent)
-}
+import { BuiltinImpl, type ErrorLog, type TestCallback, type TestImplOptions } from './harness.js'
+import { remoteFetch } from './http-client.js'
 
 /** The real-server implementation. */
-export class Server implements TestImpl {
-  readonly #options: TestImplOptions
-
+export class Server extends BuiltinImpl {
   constructor(options: TestImplOptions = {}) {
-    checkImplOptions('Server', options)
-    this.#options = { ...options }
+    super('Server', options)
   }
 
-  async run(app: App, cb: TestCallback): Promise<void> {
-    const log = errorLog(this.#options.errors)
+  protected async runLogged(app: App, cb: TestCallback, log: ErrorLog): Promise<void> {
     const { serve } = await import('../server/node.js')
     const server = await serve(app, { port: 0, host: '127.0.0.1', errors: log.stream })
     const agent = new http.Agent({ keepAlive: true })

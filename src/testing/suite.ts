@@ -13,7 +13,7 @@
 import http from 'node:http'
 import type { App, ErrorStream } from '../types.js'
 import { errorLog } from './harness.js'
-import { remoteFetch } from './server.js'
+import { remoteFetch } from './http-client.js'
 import { failureCases } from './suite-cases-failure.js'
 import { requestBodyCases } from './suite-cases-request-body.js'
 import { requestEnvCases } from './suite-cases-request-env.js'

@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Cascade, cascade } from '../../src/app/cascade.js'
 import { file } from '../../src/app/file.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, Env } from '../../src/types.js'
-import { FORMS, makeEnv, type Probe, respondIn, run } from '../middleware/forms.js'
+import { FORMS, type Probe, respondIn } from '../middleware/forms.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tsgi-cascade-'))
 mkdirSync(join(dir, 'one'))
@@ -15,7 +15,7 @@ writeFileSync(join(dir, 'one', 'access_log.t'), 'first root')
 writeFileSync(join(dir, 'two', 'foreach.t'), 'second root')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const go = (app: App, env: Env) => run(Promise.resolve(app(env)))
+const go = (app: App, env: Env) => runResponse(Promise.resolve(app(env)))
 
 describe('Cascade', () => {
   // Plack's cascade/basic.t
@@ -75,7 +75,7 @@ describe('Cascade', () => {
       () => respondIn(form, 404, ['Content-Type', 'text/plain'], ['nope', 'more'], probe),
       () => respondIn(form, 200, ['Content-Type', 'text/plain'], ['found ', 'it']),
     ])
-    const out = await go(app, makeEnv())
+    const out = await go(app, requestEnv())
     expect(out).toMatchObject({ status: 200, body: 'found it' })
     expect(probe.pulled).toBe(0)
   })
@@ -93,19 +93,19 @@ describe('Cascade', () => {
       ],
       { catch: [404, 405] },
     )
-    const out = await go(app, makeEnv())
+    const out = await go(app, requestEnv())
     expect(out).toMatchObject({ status: 500, body: 'broken' })
     expect(calls).toBe(0)
   })
 
   it.each(FORMS)("always uses the last app's %s response", async (form) => {
     const app = cascade([() => [404, [], ['a']], () => respondIn(form, 404, [], ['last ', '404'])])
-    expect(await go(app, makeEnv())).toMatchObject({ status: 404, body: 'last 404' })
+    expect(await go(app, requestEnv())).toMatchObject({ status: 404, body: 'last 404' })
   })
 
   it('returns a finished response (no delayed wrapper) when every app does', async () => {
     const app = cascade([() => [404, [], []], async () => [200, [], ['ok']]])
-    const res = await app(makeEnv())
+    const res = await app(requestEnv())
     expect(Array.isArray(res)).toBe(true)
   })
 

@@ -4,7 +4,8 @@ import { directory } from '../../src/app/directory.js'
 import { readBody } from '../../src/body.js'
 import { headerGet } from '../../src/headers.js'
 import { testApp } from '../../src/testing/index.js'
-import type { App, Env, Triple } from '../../src/types.js'
+import type { App } from '../../src/types.js'
+import { callTriple } from '../middleware/forms.js'
 import { envFor, type Fixture, makeFixture, rawGet, SECRET } from './file-fixtures.js'
 
 let fx: Fixture
@@ -15,12 +16,6 @@ beforeAll(() => {
 })
 afterAll(() => fx.cleanup())
 
-async function call(env: Env): Promise<Triple> {
-  const res = await app(env)
-  if (typeof res === 'function') throw new Error('unexpected delayed response')
-  return res
-}
-
 describe('Directory: Plack t/Plack-Middleware/directory.t', () => {
   it('percent-encodes names in links, refuses .. (403), NUL (400), ..\\ (403), serves stuff../', async () => {
     await testApp(app, async (fetch) => {
@@ -29,9 +24,9 @@ describe('Directory: Plack t/Plack-Middleware/directory.t', () => {
       const html = await index.text()
       expect(html).toContain('/%23foo')
       expect(html).toMatch(/Index of \//)
-      expect((await call(envFor('/..')))[0]).toBe(403)
-      expect((await call(envFor('/..\0foo')))[0]).toBe(400)
-      expect((await call(envFor('/..\\foo')))[0]).toBe(403)
+      expect((await callTriple(app, envFor('/..')))[0]).toBe(403)
+      expect((await callTriple(app, envFor('/..\0foo')))[0]).toBe(400)
+      expect((await callTriple(app, envFor('/..\\foo')))[0]).toBe(403)
       const hello = await fetch('/stuff../Hello.txt')
       expect(hello.status).toBe(200)
       expect(await hello.text()).toBe('Hello\n')
@@ -41,7 +36,7 @@ describe('Directory: Plack t/Plack-Middleware/directory.t', () => {
 
 describe('Directory listing', () => {
   it('lists entries sorted, with parent link, sizes, types, dates, escaped names', async () => {
-    const [status, headers, body] = await call(envFor('/'))
+    const [status, headers, body] = await callTriple(app, envFor('/'))
     expect(status).toBe(200)
     const html = (await readBody(body)).toString()
     expect(headerGet(headers, 'content-length')).toBe(String(Buffer.byteLength(html)))
@@ -59,7 +54,7 @@ describe('Directory listing', () => {
   })
 
   it('builds links from SCRIPT_NAME + PATH_INFO and titles from PATH_INFO', async () => {
-    const [, , body] = await call(envFor('/sub/', { SCRIPT_NAME: '/files' }))
+    const [, , body] = await callTriple(app, envFor('/sub/', { SCRIPT_NAME: '/files' }))
     const html = (await readBody(body)).toString()
     expect(html).toContain('<title>Index of /sub/</title>')
     expect(html).toContain('<a href="/files/sub/deeper/">deeper/</a>')
@@ -72,7 +67,10 @@ describe('Directory listing', () => {
     ['', '', '/files', '/files/'],
     ['/stuff..', 'x', '/m', '/m/stuff../?x'],
   ])('redirects %j (query %j, script %j) to %s', async (path, query, script, location) => {
-    const [status, headers, body] = await call(envFor(path, { QUERY_STRING: query, SCRIPT_NAME: script }))
+    const [status, headers, body] = await callTriple(
+      app,
+      envFor(path, { QUERY_STRING: query, SCRIPT_NAME: script }),
+    )
     expect(status).toBe(301)
     expect(headerGet(headers, 'location')).toBe(location)
     expect(body).toEqual(['Redirect'])
@@ -99,24 +97,24 @@ describe('Directory listing', () => {
     ['/escape-dir/', 403],
     ['/../', 403],
   ])('%s → %i', async (path, status) => {
-    const [got, , body] = await call(envFor(path))
+    const [got, , body] = await callTriple(app, envFor(path))
     expect(got).toBe(status)
     expect((await readBody(body)).toString()).not.toContain('secret')
   })
 
   it('serves files as File does, with ranges', async () => {
-    const [status, headers, body] = await call(envFor('/hello.txt', { HTTP_RANGE: 'bytes=0-1' }))
+    const [status, headers, body] = await callTriple(app, envFor('/hello.txt', { HTTP_RANGE: 'bytes=0-1' }))
     expect(status).toBe(206)
     expect(headerGet(headers, 'content-range')).toBe('bytes 0-1/6')
     expect((await readBody(body)).toString()).toBe('He')
   })
 
   it('answers 405 to POST on a directory', async () => {
-    expect((await call(envFor('/', { REQUEST_METHOD: 'POST' })))[0]).toBe(405)
+    expect((await callTriple(app, envFor('/', { REQUEST_METHOD: 'POST' })))[0]).toBe(405)
   })
 
   it('never lists the outside directory', async () => {
-    const [, , body] = await call(envFor('/escape-dir/'))
+    const [, , body] = await callTriple(app, envFor('/escape-dir/'))
     expect((await readBody(body)).toString()).not.toContain(SECRET)
   })
 })

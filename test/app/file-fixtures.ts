@@ -1,15 +1,16 @@
 /**
  * Real files for the File, Directory and Static tests: a root with text, binary, precompressed
  * siblings, a subdirectory, awkward names and symbolic links (one escaping the root), and a
- * secret file beside the root that must never be served. Also an env builder and a raw HTTP
- * request helper that sends paths exactly as given (the WHATWG URL parser would normalise them).
+ * secret file beside the root that must never be served. Also an env for a decoded path and a
+ * raw HTTP request helper that sends paths exactly as given (the WHATWG URL parser would
+ * normalise them).
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
+import { requestEnv } from '../../src/testing/index.js'
 import type { Env } from '../../src/types.js'
 
 export const SECRET = 'TOP-SECRET-OUTSIDE-ROOT'
@@ -56,28 +57,12 @@ export function makeFixture(): Fixture {
   return { base, root, cleanup: () => rmSync(base, { recursive: true, force: true }) }
 }
 
-/** An env for `PATH_INFO` as a server would build it (PATH_INFO given already decoded). */
-export function envFor(pathInfo: string, extra: Partial<Env> & Record<string, unknown> = {}): Env {
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: pathInfo,
-    REQUEST_URI: pathInfo,
-    QUERY_STRING: '',
-    SERVER_NAME: 'localhost',
-    SERVER_PORT: '80',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    'tsgi.version': [1, 0],
-    'tsgi.url_scheme': 'http',
-    'tsgi.input': Readable.from([]),
-    'tsgi.errors': { write: () => true },
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    ...extra,
-  }
+/**
+ * An env for `PATH_INFO` given already decoded (so any character can be tested; REQUEST_URI
+ * holds the same string), with `extra` keys on top.
+ */
+export function envFor(pathInfo: string, extra: Record<string, unknown> = {}): Env {
+  return requestEnv({ PATH_INFO: pathInfo, REQUEST_URI: pathInfo, ...extra })
 }
 
 /** A raw GET of `path` (sent byte for byte) to the server at `url`: status and body. */

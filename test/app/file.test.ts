@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { file } from '../../src/app/file.js'
 import { isFileBody, readBody } from '../../src/body.js'
 import { testApp } from '../../src/testing/index.js'
-import type { App, Env, Triple } from '../../src/types.js'
+import type { App } from '../../src/types.js'
+import { callTriple } from '../middleware/forms.js'
 import { BIN, envFor, type Fixture, makeFixture, SECRET } from './file-fixtures.js'
 
 let fx: Fixture
@@ -14,12 +15,6 @@ beforeAll(() => {
   app = file({ root: fx.root, precompressed: true, etag: true })
 })
 afterAll(() => fx.cleanup())
-
-async function call(a: App, env: Env): Promise<Triple> {
-  const res = await a(env)
-  if (typeof res === 'function') throw new Error('unexpected delayed response')
-  return res
-}
 
 describe('File: Plack t/Plack-Middleware/file.t', () => {
   it('serves the `file` option for every path, text/plain for a name without extension', async () => {
@@ -43,21 +38,21 @@ describe('File: Plack t/Plack-Middleware/file.t', () => {
   })
 
   it('serves from root, refuses ../ with 403 forbidden, 404s trailing slashes on files', async () => {
-    const ok = await call(app, envFor('/hello.txt'))
+    const ok = await callTriple(app, envFor('/hello.txt'))
     expect(ok[0]).toBe(200)
     expect((await readBody(ok[2])).toString()).toBe('Hello\n')
-    const up = await call(app, envFor('/../root/hello.txt'))
+    const up = await callTriple(app, envFor('/../root/hello.txt'))
     expect(up[0]).toBe(403)
     expect(up[2]).toEqual(['forbidden'])
     for (let i = 1; i <= 100; i++) {
-      const res = await call(app, envFor(`/hello.txt${'/'.repeat(i)}`))
+      const res = await callTriple(app, envFor(`/hello.txt${'/'.repeat(i)}`))
       expect(res[0]).toBe(404)
       expect(res[2]).toEqual(['not found'])
     }
   })
 
   it('404s a missing `file`', async () => {
-    const res = await call(file({ file: join(fx.root, 'nope') }), envFor('/'))
+    const res = await callTriple(file({ file: join(fx.root, 'nope') }), envFor('/'))
     expect(res[0]).toBe(404)
   })
 })
@@ -141,7 +136,7 @@ describe('File: content types', () => {
       'text/x-fooo; charset=utf-8',
     ],
   ] as const)('%s with %o is %s', async (path, opts, type) => {
-    const res = await call(file({ root: fx.root, ...opts }), envFor(path))
+    const res = await callTriple(file({ root: fx.root, ...opts }), envFor(path))
     expect(res[0]).toBe(200)
     expect(res[1][1]).toBe(type)
   })
@@ -165,14 +160,14 @@ describe('File: what is found', () => {
     ['/hello.txt/x', 404],
     [`/${'a'.repeat(5000)}`, 404],
   ])('%s → %i', async (path, status) => {
-    const res = await call(app, envFor(path))
+    const res = await callTriple(app, envFor(path))
     expect(res[0]).toBe(status)
     if (status === 200) expect(isFileBody(res[2])).toBe(true)
     else expect((await readBody(res[2])).toString()).not.toContain(SECRET)
   })
 
   it('does not answer If-Modified-Since with 304 (that is ConditionalGET)', async () => {
-    const res = await call(
+    const res = await callTriple(
       app,
       envFor('/hello.txt', { HTTP_IF_MODIFIED_SINCE: 'Thu, 02 Jan 2020 03:04:05 GMT' }),
     )
@@ -183,7 +178,7 @@ describe('File: what is found', () => {
     const { chmodSync, writeFileSync } = await import('node:fs')
     writeFileSync(join(fx.root, 'locked.txt'), 'x')
     chmodSync(join(fx.root, 'locked.txt'), 0)
-    expect((await call(app, envFor('/locked.txt')))[0]).toBe(403)
+    expect((await callTriple(app, envFor('/locked.txt')))[0]).toBe(403)
   })
 })
 
@@ -206,7 +201,9 @@ describe('File options', () => {
 
   it('reports a contentType function that returns no string as an error', async () => {
     const bad = file({ root: fx.root, contentType: (() => 5) as never })
-    await expect(call(bad, envFor('/hello.txt'))).rejects.toThrow(/contentType function returned number/)
+    await expect(callTriple(bad, envFor('/hello.txt'))).rejects.toThrow(
+      /contentType function returned number/,
+    )
   })
 })
 

@@ -1,43 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { URLMap, urlMap } from '../../src/app/url-map.js'
-import type { App, AppResult, Env, HeaderList, Responder, Triple, Writer } from '../../src/types.js'
-
-/** A full env for `url` (as a server would build it), with `extra` keys on top. */
-function makeEnv(url: string, extra: Record<string, unknown> = {}): Env {
-  const u = new URL(url)
-  const port = u.port || (u.protocol === 'https:' ? '443' : '80')
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: decodeURIComponent(u.pathname),
-    REQUEST_URI: u.pathname + u.search,
-    QUERY_STRING: u.search.slice(1),
-    SERVER_NAME: u.hostname,
-    SERVER_PORT: port,
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    HTTP_HOST: u.host,
-    'tsgi.version': [1, 0],
-    'tsgi.url_scheme': u.protocol === 'https:' ? 'https' : 'http',
-    'tsgi.input': (async function* () {})(),
-    'tsgi.errors': { write: () => true },
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    ...extra,
-  }
-}
-
-/** Calls `app` and returns its triple (awaiting a promise; delayed responses are not expected). */
-async function call(app: App, env: Env): Promise<Triple> {
-  const res = await app(env)
-  if (typeof res === 'function') throw new Error('unexpected delayed response')
-  return res
-}
+import { requestEnv } from '../../src/testing/index.js'
+import type { App, AppResult, HeaderList, Responder, Writer } from '../../src/types.js'
+import { callTriple } from '../middleware/forms.js'
 
 async function body(app: App, url: string, extra?: Record<string, unknown>): Promise<string> {
-  const [, , b] = await call(app, makeEnv(url, extra))
+  const [, , b] = await callTriple(app, requestEnv({ url, ...extra }))
   return (b as string[]).join('')
 }
 
@@ -158,7 +126,7 @@ describe('URLMap matching', () => {
     ['/a+b(c)', '/a+b(c)/d', 'm|/a+b(c)|/d'],
   ])('location %s, PATH_INFO %s → %s', async (location, pathInfo, expected) => {
     const app = urlMap({ [location]: named('m') })
-    const [status, headers, b] = await call(app, makeEnv('http://x/', { PATH_INFO: pathInfo }))
+    const [status, headers, b] = await callTriple(app, requestEnv({ url: 'http://x/', PATH_INFO: pathInfo }))
     expect((b as string[]).join('')).toBe(expected)
     expect(status).toBe(expected === 'Not Found' ? 404 : 200)
     if (status === 404) expect(headers).toEqual(['Content-Type', 'text/plain', 'Content-Length', '9'])
@@ -171,7 +139,7 @@ describe('URLMap matching', () => {
 
   it('answers 404 Not Found when nothing matches', async () => {
     const app = urlMap({ '/foo': named('foo'), 'http://example.com/': named('host') })
-    expect(await call(app, makeEnv('http://localhost/bar'))).toEqual([
+    expect(await callTriple(app, requestEnv({ url: 'http://localhost/bar' }))).toEqual([
       404,
       ['Content-Type', 'text/plain', 'Content-Length', '9'],
       ['Not Found'],
@@ -179,7 +147,7 @@ describe('URLMap matching', () => {
   })
 
   it('answers 404 with no mappings at all', async () => {
-    expect((await call(new URLMap().toApp(), makeEnv('http://x/')))[0]).toBe(404)
+    expect((await callTriple(new URLMap().toApp(), requestEnv({ url: 'http://x/' })))[0]).toBe(404)
   })
 
   it('compiles at toApp: later map calls do not change a built app', async () => {
@@ -214,8 +182,8 @@ describe('URLMap env handling', () => {
       return [200, [], [`Hello ${env.REMOTE_USER}`]]
     }
     const app = urlMap({ '/foo': inner })
-    const env = makeEnv('http://localhost/foo/x')
-    const [, , b] = await call(app, env)
+    const env = requestEnv({ url: 'http://localhost/foo/x' })
+    const [, , b] = await callTriple(app, env)
     expect(b).toEqual(['Hello admin'])
     expect(env.REMOTE_USER).toBe('admin')
     expect(env.SCRIPT_NAME).toBe('')
@@ -226,7 +194,7 @@ describe('URLMap env handling', () => {
     let seen = ''
     let resolve!: (r: AppResult) => void
     const inner: App = () => new Promise<AppResult>((r) => (resolve = r))
-    const env = makeEnv('http://localhost/foo/x')
+    const env = requestEnv({ url: 'http://localhost/foo/x' })
     const pending = urlMap({ '/foo': inner })(env)
     seen = `${env.SCRIPT_NAME}|${env.PATH_INFO}`
     resolve([200, [], ['ok']])
@@ -236,12 +204,12 @@ describe('URLMap env handling', () => {
   })
 
   it('restores after a rejected promise and after a throw', async () => {
-    const env = makeEnv('http://localhost/foo/x')
+    const env = requestEnv({ url: 'http://localhost/foo/x' })
     await expect(urlMap({ '/foo': async () => Promise.reject(new Error('boom')) })(env)).rejects.toThrow(
       'boom',
     )
     expect(env.PATH_INFO).toBe('/foo/x')
-    const env2 = makeEnv('http://localhost/foo/x')
+    const env2 = requestEnv({ url: 'http://localhost/foo/x' })
     expect(() =>
       urlMap({
         '/foo': () => {
@@ -259,7 +227,7 @@ describe('URLMap env handling', () => {
       await writer.write(`${before};${env.SCRIPT_NAME}|${env.PATH_INFO}`)
       await writer.close()
     }
-    const env = makeEnv('http://localhost/foo/x')
+    const env = requestEnv({ url: 'http://localhost/foo/x' })
     const res = await urlMap({ '/foo': inner })(env)
     expect(typeof res).toBe('function')
     const chunks: string[] = []
@@ -280,8 +248,8 @@ describe('URLMap env handling', () => {
   it('nests: an inner map extends SCRIPT_NAME again and both levels restore', async () => {
     const inner = urlMap({ '/b': named('inner') })
     const app = urlMap({ '/a': inner })
-    const env = makeEnv('http://x/a/b/c')
-    expect((await call(app, env))[2]).toEqual(['inner|/a/b|/c'])
+    const env = requestEnv({ url: 'http://x/a/b/c' })
+    expect((await callTriple(app, env))[2]).toEqual(['inner|/a/b|/c'])
     expect(`${env.SCRIPT_NAME}|${env.PATH_INFO}`).toBe('|/a/b/c')
   })
 })
@@ -315,7 +283,7 @@ describe('URLMap path parameters', () => {
     ['/users/:id/posts', '/users/42/postsx'],
   ])('%s does not match %s', async (location, pathInfo) => {
     const app = urlMap({ [location]: params })
-    expect((await call(app, makeEnv('http://x/', { PATH_INFO: pathInfo })))[0]).toBe(404)
+    expect((await callTriple(app, requestEnv({ url: 'http://x/', PATH_INFO: pathInfo })))[0]).toBe(404)
   })
 
   it('merges params of nested mounts and restores the outer ones afterwards', async () => {
@@ -331,22 +299,22 @@ describe('URLMap path parameters', () => {
       return res
     }
     const app = urlMap({ '/users/:id': middle })
-    const env = makeEnv('http://x/users/7/posts/9/edit')
-    expect((await call(app, env))[2]).toEqual(['/users/7/posts/9|/edit|{"id":"7","postId":"9"}'])
+    const env = requestEnv({ url: 'http://x/users/7/posts/9/edit' })
+    expect((await callTriple(app, env))[2]).toEqual(['/users/7/posts/9|/edit|{"id":"7","postId":"9"}'])
     expect(seen).toEqual([{ id: '7', postId: '9' }, { id: '7' }, { id: '7' }])
     expect('tsgix.route.params' in env).toBe(false)
 
     // An inner param of the same name wins inside and the outer value comes back after.
-    const env2 = makeEnv('http://x/users/7/tags/t1')
-    expect((await call(app, env2))[2]).toEqual(['/users/7/tags/t1||{"id":"t1"}'])
+    const env2 = requestEnv({ url: 'http://x/users/7/tags/t1' })
+    expect((await callTriple(app, env2))[2]).toEqual(['/users/7/tags/t1||{"id":"t1"}'])
   })
 
   it('leaves params alone for literal locations and restores pre-existing ones', async () => {
     const app = urlMap({ '/plain': params, '/p/:x': params })
-    const env = makeEnv('http://x/plain/y', { 'tsgix.route.params': { outer: '1' } })
-    expect((await call(app, env))[2]).toEqual(['/plain|/y|{"outer":"1"}'])
-    const env2 = makeEnv('http://x/p/2', { 'tsgix.route.params': { outer: '1' } })
-    expect((await call(app, env2))[2]).toEqual(['/p/2||{"outer":"1","x":"2"}'])
+    const env = requestEnv({ url: 'http://x/plain/y', 'tsgix.route.params': { outer: '1' } })
+    expect((await callTriple(app, env))[2]).toEqual(['/plain|/y|{"outer":"1"}'])
+    const env2 = requestEnv({ url: 'http://x/p/2', 'tsgix.route.params': { outer: '1' } })
+    expect((await callTriple(app, env2))[2]).toEqual(['/p/2||{"outer":"1","x":"2"}'])
     expect(env2['tsgix.route.params']).toEqual({ outer: '1' })
   })
 })

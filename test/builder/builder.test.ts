@@ -2,36 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { builder, enable, enableIf, mount } from '../../builder/index.js'
 import { headerGet, headerSet } from '../../src/headers.js'
 import { checkOptions, optionString } from '../../src/options.js'
-import type { App, Env, Middleware, Triple } from '../../src/types.js'
-
-/** A full env for `url`, with `extra` keys on top. */
-function makeEnv(url: string, extra: Record<string, unknown> = {}): Env {
-  const u = new URL(url)
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: decodeURIComponent(u.pathname),
-    REQUEST_URI: u.pathname + u.search,
-    QUERY_STRING: u.search.slice(1),
-    SERVER_NAME: u.hostname,
-    SERVER_PORT: u.port || '80',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    HTTP_HOST: u.host,
-    'tsgi.version': [1, 0],
-    'tsgi.url_scheme': 'http',
-    'tsgi.input': (async function* () {})(),
-    'tsgi.errors': { write: () => true },
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    ...extra,
-  }
-}
+import { requestEnv } from '../../src/testing/index.js'
+import type { App, Middleware, Triple } from '../../src/types.js'
 
 async function call(app: App, url: string, extra?: Record<string, unknown>): Promise<Triple> {
-  const res = await app(makeEnv(url, extra))
+  const res = await app(requestEnv({ url, ...extra }))
   if (typeof res === 'function') throw new Error('unexpected delayed response')
   return res
 }

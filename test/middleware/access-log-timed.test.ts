@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accessLogTimed } from '../../middleware/access-log-timed.js'
 import { fileBody } from '../../src/body.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, testApp } from '../../src/testing/index.js'
 import type { App, Body, Chunk, Env, Triple } from '../../src/types.js'
 import { logCapture } from './log-capture.js'
 
@@ -227,29 +227,9 @@ describe('AccessLog::Timed: aborted requests', () => {
 })
 
 describe('AccessLog::Timed: without cleanup handlers', () => {
-  function makeEnv(signal?: AbortSignal): Env {
-    const env: Env = {
-      REQUEST_METHOD: 'GET',
-      SCRIPT_NAME: '',
-      PATH_INFO: '/',
-      REQUEST_URI: '/',
-      QUERY_STRING: '',
-      SERVER_NAME: 'localhost',
-      SERVER_PORT: '80',
-      SERVER_PROTOCOL: 'HTTP/1.1',
-      'tsgi.version': [1, 0],
-      'tsgi.url_scheme': 'http',
-      'tsgi.input': chunks() as AsyncIterable<Uint8Array>,
-      'tsgi.errors': { write: () => true },
-      'tsgi.multithread': false,
-      'tsgi.multiprocess': false,
-      'tsgi.run_once': false,
-      'tsgi.nonblocking': true,
-      'tsgi.streaming': true,
-    }
-    if (signal) env['tsgix.signal'] = signal
-    return env
-  }
+  /** An env as a server without cleanup handlers gives. */
+  const makeEnv = (signal?: AbortSignal): Env =>
+    requestEnv({ signal, 'tsgix.cleanup': undefined, 'tsgix.cleanup.handlers': undefined })
 
   it('logs at the end of a streamed body', async () => {
     const log = logCapture()

@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { accessLog } from '../../middleware/access-log.js'
 import { testApp } from '../../src/testing/index.js'
 import type { App, Env } from '../../src/types.js'
-import { logCapture } from './log-capture.js'
+import { logCapture, pinTimeZone } from './log-capture.js'
 
-let savedTz: string | undefined
-beforeAll(() => {
-  savedTz = process.env.TZ
-  process.env.TZ = 'America/Los_Angeles'
-})
-afterAll(() => {
-  if (savedTz === undefined) delete process.env.TZ
-  else process.env.TZ = savedTz
-})
+pinTimeZone('America/Los_Angeles')
 
 // 2000-10-10 13:55:36 in Los Angeles (PDT, -0700): Apache's own example.
 const apacheExample = () => new Date('2000-10-10T20:55:36Z')

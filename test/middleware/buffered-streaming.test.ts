@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { bufferedStreaming } from '../../middleware/buffered-streaming.js'
-import { testApp } from '../../src/testing/index.js'
-import type { App, AppResult, Env, Triple } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, respondIn, run } from './forms.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
+import type { App, AppResult, Env } from '../../src/types.js'
+import { callTriple, FORMS, type Form, respondIn } from './forms.js'
 
 /** An env whose tsgi.errors resolves `written` with the first message. */
 function errorEnv(): { env: Env; written: Promise<string> } {
@@ -10,13 +10,7 @@ function errorEnv(): { env: Env; written: Promise<string> } {
   const written = new Promise<string>((resolve) => {
     write = resolve
   })
-  return { env: makeEnv({ 'tsgi.errors': { write } }), written }
-}
-
-async function triple(app: App, env: Env): Promise<Triple> {
-  const res = await app(env)
-  if (typeof res === 'function') throw new Error('expected a finished response')
-  return res
+  return { env: requestEnv({ 'tsgi.errors': { write } }), written }
 }
 
 // Plack's t/Plack-Middleware/bufferedstreaming.t: a caller that cannot stream.
@@ -33,7 +27,7 @@ describe('BufferedStreaming: Plack bufferedstreaming.t', () => {
       },
     ],
   ])('%s', async (_, app) => {
-    const res = await triple(bufferedStreaming()(app), makeEnv({ 'tsgi.streaming': false }))
+    const res = await callTriple(bufferedStreaming()(app), requestEnv({ 'tsgi.streaming': false }))
     expect(res[1]).toEqual(['Content-Type', 'text/plain'])
     expect(Array.isArray(res[2])).toBe(true)
     expect((res[2] as string[]).join('')).toBe('OK')
@@ -43,11 +37,11 @@ describe('BufferedStreaming: Plack bufferedstreaming.t', () => {
 describe('BufferedStreaming: every response form', () => {
   it.each(FORMS)('%s body with force: a finished response', async (form: Form) => {
     const app = bufferedStreaming({ force: true })(() => respondIn(form, 201, ['X-A', '1'], ['Hel', 'lo']))
-    const res = await triple(app, makeEnv())
+    const res = await callTriple(app, requestEnv())
     expect(res[0]).toBe(201)
     expect(res[1]).toEqual(['X-A', '1'])
     if (form !== 'iterable') expect(res[2]).toEqual(['Hel', 'lo'])
-    expect((await run(res)).body).toBe('Hello')
+    expect((await runResponse(res)).body).toBe('Hello')
     await testApp(app, async (fetch) => {
       const got = await fetch('/')
       expect(got.status).toBe(201)
@@ -58,7 +52,7 @@ describe('BufferedStreaming: every response form', () => {
 
   it('passes a delayed response through when the caller streams and force is off', async () => {
     const delayed: AppResult = respondIn('writer', 200, [], ['x'])
-    const res = await bufferedStreaming()(() => delayed)(makeEnv())
+    const res = await bufferedStreaming()(() => delayed)(requestEnv())
     expect(res).toBe(delayed)
   })
 
@@ -68,7 +62,7 @@ describe('BufferedStreaming: every response form', () => {
       seen.push(env['tsgi.streaming'])
       return [200, [], []]
     })
-    await app(makeEnv({ 'tsgi.streaming': false }))
+    await app(requestEnv({ 'tsgi.streaming': false }))
     expect(seen).toEqual([true])
   })
 
@@ -89,17 +83,17 @@ describe('BufferedStreaming: every response form', () => {
         await writer.close()
       })()
     })
-    const pending = triple(app, makeEnv())
+    const pending = callTriple(app, requestEnv())
     finish()
     const res = await pending
-    expect((await run(res)).body).toBe('abxy')
+    expect((await runResponse(res)).body).toBe('abxy')
   })
 
   it('rejects when the app fails before responding', async () => {
     const app = bufferedStreaming({ force: true })(() => async () => {
       throw new Error('broken')
     })
-    await expect(triple(app, makeEnv())).rejects.toThrow('broken')
+    await expect(callTriple(app, requestEnv())).rejects.toThrow('broken')
   })
 
   it('reports a failure after the response to tsgi.errors', async () => {
@@ -108,7 +102,7 @@ describe('BufferedStreaming: every response form', () => {
       respond([200, [], ['done']])
       throw new Error('late')
     })
-    expect((await triple(app, env))[2]).toEqual(['done'])
+    expect((await callTriple(app, env))[2]).toEqual(['done'])
     expect(await written).toMatch(
       /BufferedStreaming: the delayed response failed after responding: Error: late/,
     )
@@ -123,7 +117,7 @@ describe('BufferedStreaming: every response form', () => {
       controller.abort('client-disconnected')
       writeAfterAbort = writer.write('b')
     })
-    const res = triple(app, makeEnv({ 'tsgix.signal': controller.signal }))
+    const res = callTriple(app, requestEnv({ 'tsgix.signal': controller.signal }))
     await expect(res).rejects.toThrow(/BufferedStreaming: request aborted \(client-disconnected\)/)
     await expect(writeAfterAbort).rejects.toThrow(/aborted/)
   })
@@ -134,7 +128,7 @@ describe('BufferedStreaming: every response form', () => {
       respond([200, [], ['b']])
     })
     const { env, written } = errorEnv()
-    expect((await triple(app, env))[2]).toEqual(['a'])
+    expect((await callTriple(app, env))[2]).toEqual(['a'])
     expect(await written).toMatch(/BufferedStreaming: the responder was called more than once/)
   })
 

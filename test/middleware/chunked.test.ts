@@ -1,9 +1,9 @@
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { chunked } from '../../middleware/chunked.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { AppResult, Chunk, HeaderList } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, respondIn, run } from './forms.js'
+import { FORMS, type Form, respondIn } from './forms.js'
 
 /** Sends a raw request and resolves with everything the server sent back (it closes after). */
 function rawRequest(url: string, request: string): Promise<string> {
@@ -50,12 +50,12 @@ describe('Chunked: Plack chunked.t', () => {
 
 describe('Chunked: when it applies', () => {
   const headersOf = async (result: AppResult, env: Record<string, unknown> = {}) =>
-    (await run(chunked()(() => result)(makeEnv(env)))).headers
+    (await runResponse(chunked()(() => result)(requestEnv(env)))).headers
 
   it.each(FORMS)('marks a %s response and leaves its body untouched', async (form) => {
     const body = ['a', 'b']
     const result = respondIn(form, 200, ['Content-Type', 'text/plain'], body)
-    const res = await run(chunked()(() => result)(makeEnv()))
+    const res = await runResponse(chunked()(() => result)(requestEnv()))
     expect(res.headers).toEqual(['Content-Type', 'text/plain', 'Transfer-Encoding', 'chunked'])
     expect(res.body).toBe('ab')
     if (form === 'array') expect(res.raw).toBe((result as [number, HeaderList, Chunk[]])[2])

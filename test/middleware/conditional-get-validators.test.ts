@@ -1,15 +1,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { conditionalGet } from '../../middleware/conditional-get.js'
+import { requestEnv, runResponse } from '../../src/testing/index.js'
 import type { App, HeaderList } from '../../src/types.js'
-import { makeEnv, run } from './forms.js'
 
 const date = 'Wed, 23 Sep 2009 13:36:33 GMT'
 
 describe('ConditionalGET: validators', () => {
   const call = async (headers: HeaderList, env: Record<string, unknown>, status = 200) => {
     const app: App = conditionalGet()(() => [status, [...headers], ['x']])
-    return (await run(app(makeEnv(env)))).status
+    return (await runResponse(app(requestEnv(env)))).status
   }
 
   it.each<[string, string, number]>([

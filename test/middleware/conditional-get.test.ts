@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { conditionalGet } from '../../middleware/conditional-get.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { HeaderList } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, type Probe, respondIn, run } from './forms.js'
+import { FORMS, type Form, type Probe, respondIn } from './forms.js'
 
 const tag = 'Foo'
 const date = 'Wed, 23 Sep 2009 13:36:33 GMT'
@@ -67,7 +67,7 @@ describe('ConditionalGET: Plack conditionalget.t', () => {
     ],
   ])('%s', async (_, headers, env, status, expected) => {
     const app = conditionalGet()(() => [200, [...headers], ['OK']])
-    const res = await run(app(makeEnv(env)))
+    const res = await runResponse(app(requestEnv(env)))
     expect(res.status).toBe(status)
     expect(res.headers).toEqual(expected)
     expect(res.body).toBe(status === 304 ? '' : 'OK')
@@ -103,7 +103,7 @@ describe('ConditionalGET: every response form', () => {
   it.each(FORMS)('%s body: 304 without body or representation headers, 200 otherwise', async (form: Form) => {
     const probe: Probe = { pulled: 0, closed: false }
     const app = conditionalGet()(() => respondIn(form, 200, headers, ['he', 'llo'], probe))
-    const res = await run(app(makeEnv({ HTTP_IF_NONE_MATCH: 'W/"v1"' })))
+    const res = await runResponse(app(requestEnv({ HTTP_IF_NONE_MATCH: 'W/"v1"' })))
     expect(res.status).toBe(304)
     expect(res.headers).toEqual(['ETag', '"v1"'])
     expect(res.body).toBe('')
@@ -133,7 +133,7 @@ describe('ConditionalGET: every response form', () => {
         }
       })(),
     ])
-    await run(app(makeEnv({ HTTP_IF_NONE_MATCH: '"a"' })))
+    await runResponse(app(requestEnv({ HTTP_IF_NONE_MATCH: '"a"' })))
     // A generator that never started has no finally to run; one started by the app has.
     expect(probe.pulled).toBe(0)
     const started: Probe = { pulled: 0, closed: false }
@@ -150,7 +150,7 @@ describe('ConditionalGET: every response form', () => {
       await it.next()
       return [200, ['ETag', '"a"'], it]
     })
-    const res = await run(app2(makeEnv({ HTTP_IF_NONE_MATCH: '"a"' })))
+    const res = await runResponse(app2(requestEnv({ HTTP_IF_NONE_MATCH: '"a"' })))
     expect(res.status).toBe(304)
     expect(started).toEqual({ pulled: 1, closed: true })
   })
@@ -166,11 +166,11 @@ describe('ConditionalGET: every response form', () => {
       }),
     }
     const app = conditionalGet()(() => [200, ['ETag', '"a"'], body])
-    const env = makeEnv({
+    const env = requestEnv({
       HTTP_IF_NONE_MATCH: '"a"',
       'tsgi.errors': { write: (m: string) => errors.push(m) },
     })
-    expect((await run(app(env))).status).toBe(304)
+    expect((await runResponse(app(env))).status).toBe(304)
     expect(errors.join('')).toMatch(/ConditionalGET: closing the response body failed: Error: boom/)
   })
 })

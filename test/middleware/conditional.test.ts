@@ -2,37 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { builder, enableIf } from '../../builder/index.js'
 import { conditional } from '../../middleware/conditional.js'
 import { headerGet, headerSet } from '../../src/headers.js'
+import { requestEnv } from '../../src/testing/index.js'
 import type { App, Env, Middleware, Triple } from '../../src/types.js'
-
-function makeEnv(headers: Record<string, string> = {}): Env {
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: '/',
-    REQUEST_URI: '/',
-    QUERY_STRING: '',
-    SERVER_NAME: 'localhost',
-    SERVER_PORT: '80',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    HTTP_HOST: 'localhost',
-    'tsgi.version': [1, 0],
-    'tsgi.url_scheme': 'http',
-    'tsgi.input': (async function* () {})(),
-    'tsgi.errors': { write: () => true },
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    ...headers,
-  }
-}
-
-async function call(app: App, env: Env): Promise<Triple> {
-  const res = await app(env)
-  if (typeof res === 'function') throw new Error('unexpected delayed response')
-  return res
-}
+import { callTriple } from './forms.js'
 
 const hello: App = () => [200, ['Content-Type', 'text/plain'], ['Hello']]
 
@@ -72,25 +44,25 @@ describe.each([
   const app = make()
 
   it('passes requests that match no condition to the plain app', async () => {
-    const res = await call(app, makeEnv())
+    const res = await callTriple(app, requestEnv())
     expect(headerGet(res[1], 'X-Framework')).toBeUndefined()
     expect(res[2]).toEqual(['Hello'])
   })
 
   it('applies the first layer when X-Foo matches /Bar/i', async () => {
-    const res = await call(app, makeEnv({ HTTP_X_FOO: 'Bar' }))
+    const res = await callTriple(app, requestEnv({ HTTP_X_FOO: 'Bar' }))
     expect(headerGet(res[1], 'X-Framework')).toMatch(/Testing/)
-    expect((await call(app, makeEnv({ HTTP_X_FOO: 'xbArx' })))[1]).toContain('X-Framework')
+    expect((await callTriple(app, requestEnv({ HTTP_X_FOO: 'xbArx' })))[1]).toContain('X-Framework')
   })
 
   it('applies the second layer when X-AllCaps is set', async () => {
-    const res = await call(app, makeEnv({ HTTP_X_ALLCAPS: '1' }))
+    const res = await callTriple(app, requestEnv({ HTTP_X_ALLCAPS: '1' }))
     expect(res[2]).toEqual(['HELLO'])
     expect(headerGet(res[1], 'X-Framework')).toBeUndefined()
   })
 
   it('applies both when both hold', async () => {
-    const res = await call(app, makeEnv({ HTTP_X_FOO: 'bar', HTTP_X_ALLCAPS: '1' }))
+    const res = await callTriple(app, requestEnv({ HTTP_X_FOO: 'bar', HTTP_X_ALLCAPS: '1' }))
     expect(res[2]).toEqual(['HELLO'])
     expect(headerGet(res[1], 'X-Framework')).toBe('Testing')
   })
@@ -105,8 +77,8 @@ describe('Conditional', () => {
     }
     const app = conditional({ condition: () => true, builder: counting })(hello)
     expect(built).toBe(1)
-    await call(app, makeEnv())
-    await call(app, makeEnv())
+    await callTriple(app, requestEnv())
+    await callTriple(app, requestEnv())
     expect(built).toBe(1)
   })
 
@@ -119,15 +91,15 @@ describe('Conditional', () => {
       },
       builder: allCaps,
     })(hello)
-    await call(app, { ...makeEnv(), PATH_INFO: '/a' })
-    await call(app, { ...makeEnv(), PATH_INFO: '/b' })
+    await callTriple(app, { ...requestEnv(), PATH_INFO: '/a' })
+    await callTriple(app, { ...requestEnv(), PATH_INFO: '/b' })
     expect(seen).toEqual(['/a', '/b'])
   })
 
   it('passes delayed responses through untouched', async () => {
     const delayed: App = () => (respond) => respond([200, [], ['late']])
     const app = conditional({ condition: () => false, builder: allCaps })(delayed)
-    const res = await app(makeEnv())
+    const res = await app(requestEnv())
     expect(typeof res).toBe('function')
   })
 

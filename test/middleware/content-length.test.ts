@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { contentLength } from '../../middleware/content-length.js'
 import { fileBody } from '../../src/body.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, AppResult, HeaderList } from '../../src/types.js'
-import { FORMS, type Form, iterableBody, makeEnv, respondIn, run } from './forms.js'
+import { FORMS, type Form, iterableBody, respondIn } from './forms.js'
 
 let dir: string
 let image: string
@@ -19,7 +19,8 @@ beforeAll(async () => {
 })
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
-const headersOf = async (result: () => AppResult) => (await run(contentLength()(result)(makeEnv()))).headers
+const headersOf = async (result: () => AppResult) =>
+  (await runResponse(contentLength()(result)(requestEnv()))).headers
 
 // Plack's t/Plack-Middleware/content_length.t, case by case.
 describe('ContentLength: Plack content_length.t', () => {
@@ -52,7 +53,9 @@ describe('ContentLength: Plack content_length.t', () => {
 
 describe('ContentLength: every response form', () => {
   it.each(FORMS)('%s body', async (form: Form) => {
-    const res = await run(contentLength()(() => respondIn(form, 200, [], ['Hé', 'llo']))(makeEnv()))
+    const res = await runResponse(
+      contentLength()(() => respondIn(form, 200, [], ['Hé', 'llo']))(requestEnv()),
+    )
     expect(res.headers).toEqual(form === 'array' ? ['Content-Length', '6'] : [])
     expect(res.body).toBe('Héllo')
   })
@@ -86,7 +89,7 @@ describe('ContentLength: when it applies', () => {
 
   it('adds nothing for a file that cannot be stat-ed or is a directory', async () => {
     for (const path of [join(dir, 'missing'), dir]) {
-      const res = await contentLength()(() => [200, [], fileBody(path)])(makeEnv())
+      const res = await contentLength()(() => [200, [], fileBody(path)])(requestEnv())
       expect(typeof res !== 'function' && res[1]).toEqual([])
     }
   })

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { contentMd5 } from '../../middleware/content-md5.js'
 import { fileBody } from '../../src/body.js'
 import { headerGet } from '../../src/headers.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, Body, HeaderList } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, respondIn, run } from './forms.js'
+import { FORMS, type Form, respondIn } from './forms.js'
 
 const md5Of = async (body: Body, headers: HeaderList = [], status = 200) => {
   const app: App = contentMd5()(() => [status, [...headers], body])
-  return headerGet((await run(app(makeEnv()))).headers, 'Content-MD5')
+  return headerGet((await runResponse(app(requestEnv()))).headers, 'Content-MD5')
 }
 
 describe('ContentMD5', () => {
@@ -38,7 +38,7 @@ describe('ContentMD5', () => {
   })
 
   it('adds nothing to a file body (it is not read)', async () => {
-    const res = await contentMd5()(() => [200, [], fileBody('/nonexistent/never-read')])(makeEnv())
+    const res = await contentMd5()(() => [200, [], fileBody('/nonexistent/never-read')])(requestEnv())
     expect(typeof res !== 'function' && res[1]).toEqual([])
   })
 

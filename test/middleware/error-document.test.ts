@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { builder, enable, mount } from '../../builder/index.js'
 import { errorDocument } from '../../middleware/error-document.js'
 import { staticFiles } from '../../middleware/static.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, Env } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, type Probe, respondIn, run } from './forms.js'
+import { FORMS, type Form, type Probe, respondIn } from './forms.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tsgi-error-document-'))
 const errors = join(dir, 'errors')
@@ -20,7 +20,7 @@ writeFileSync(join(errors, '503.txt'), 'come back later\n')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Runs `app` on `env` to the end. */
-const go = (app: App, env: Env) => run(Promise.resolve(app(env)))
+const go = (app: App, env: Env) => runResponse(Promise.resolve(app(env)))
 
 /** The app of Plack's error_document.t: the status comes from the path, in the given form. */
 const statusApp =
@@ -99,18 +99,18 @@ describe.each(FORMS)('ErrorDocument, %s response', (form) => {
 
   it('keeps the original response when the subrequest does not answer 200', async () => {
     const app = errorDocument({ 404: '/status/410', subrequest: true })(statusApp(form))
-    const out = await go(app, makeEnv({ PATH_INFO: '/status/404' }))
+    const out = await go(app, requestEnv({ PATH_INFO: '/status/404' }))
     expect(out.status).toBe(404)
     expect(out.body).toBe('Error: 404')
   })
 
   it('gives a plain-text file a utf-8 content type, and leaves unmapped errors alone', async () => {
     const app = errorDocument({ 503: join(errors, '503.txt') })(statusApp(form))
-    const out = await go(app, makeEnv({ PATH_INFO: '/status/503' }))
+    const out = await go(app, requestEnv({ PATH_INFO: '/status/503' }))
     expect(out.status).toBe(503)
     expect(out.headers).toContain('text/plain; charset=utf-8')
     expect(out.body).toBe('come back later\n')
-    const other = await go(app, makeEnv({ PATH_INFO: '/status/502' }))
+    const other = await go(app, requestEnv({ PATH_INFO: '/status/502' }))
     expect(other.body).toBe('Error: 502')
   })
 })
@@ -121,14 +121,14 @@ describe('ErrorDocument', () => {
     const app = errorDocument({ 404: join(errors, '404.html') })(() =>
       respondIn('iterable', 404, ['Content-Type', 'text/plain'], ['gone'], probe),
     )
-    const out = await go(app, makeEnv())
+    const out = await go(app, requestEnv())
     expect(out.body).toBe(page404)
     expect(probe.pulled).toBe(0)
   })
 
   it('runs the subrequest as a GET on a copy of the env, keeping the original in tsgix.errordocument.*', async () => {
     let sub: Env | undefined
-    const original = makeEnv({
+    const original = requestEnv({
       REQUEST_METHOD: 'POST',
       PATH_INFO: '/form',
       QUERY_STRING: 'a=1',
@@ -163,7 +163,7 @@ describe('ErrorDocument', () => {
         ? respondIn('writer', 200, ['Content-Type', 'text/html'], ['<p>', 'lost', '</p>'])
         : respondIn('writer', 404, [], ['x']),
     )
-    const out = await go(app, makeEnv())
+    const out = await go(app, requestEnv())
     expect(out).toMatchObject({ status: 404, body: '<p>lost</p>' })
   })
 

@@ -7,9 +7,9 @@ import { conditionalGet } from '../../middleware/conditional-get.js'
 import { type EtagOptions, etag } from '../../middleware/etag.js'
 import { fileBody } from '../../src/body.js'
 import { headerGet } from '../../src/headers.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, Body, HeaderList } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, respondIn, run } from './forms.js'
+import { FORMS, type Form, respondIn } from './forms.js'
 
 const content = ['hello', 'world']
 const sha = createHash('sha1').update('helloworld').digest('hex')
@@ -30,7 +30,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }))
 const respond =
   (body: Body, headers: HeaderList = html, status = 200): App =>
   () => [status, [...headers], body]
-const tagOf = async (app: App, env = makeEnv()) => headerGet((await run(app(env))).headers, 'ETag')
+const tagOf = async (app: App, env = requestEnv()) => headerGet((await runResponse(app(env))).headers, 'ETag')
 
 // Plack::Middleware::ETag's t/01_basic.t, with tags quoted as RFC 9110 requires.
 describe('ETag: Plack 01_basic.t', () => {
@@ -128,7 +128,7 @@ describe('ETag: file bodies', () => {
 
   it('sets nothing for a file that cannot be stat-ed, and the body is left as it is', async () => {
     const body = fileBody(join(dir, 'missing'))
-    const res = await etag()(respond(body))(makeEnv())
+    const res = await etag()(respond(body))(requestEnv())
     expect(typeof res !== 'function' && headerGet(res[1], 'ETag')).toBeUndefined()
     expect(typeof res !== 'function' && res[2]).toBe(body)
   })
@@ -161,15 +161,17 @@ describe('ETag: when it applies', () => {
   })
 
   it('keeps a Cache-Control the app set', async () => {
-    const res = await run(
-      etag({ cacheControl: true })(respond(content, ['Cache-Control', 'max-age=5']))(makeEnv()),
+    const res = await runResponse(
+      etag({ cacheControl: true })(respond(content, ['Cache-Control', 'max-age=5']))(requestEnv()),
     )
     expect(headerGet(res.headers, 'Cache-Control')).toBe('max-age=5')
     expect(headerGet(res.headers, 'ETag')).toBe(`"${sha}"`)
   })
 
   it('adds no Cache-Control when it adds no ETag', async () => {
-    const res = await run(etag({ cacheControl: true })(respond(content, ['ETag', '"x"']))(makeEnv()))
+    const res = await runResponse(
+      etag({ cacheControl: true })(respond(content, ['ETag', '"x"']))(requestEnv()),
+    )
     expect(headerGet(res.headers, 'Cache-Control')).toBeUndefined()
   })
 

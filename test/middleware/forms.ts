@@ -1,39 +1,15 @@
 /**
- * Test support for the response-editing middleware: a plain env, apps that answer in each of
- * the three response forms (array body, async-iterable body, writer), and a runner that
- * drives any app result to its final status, headers and body text.
+ * Test support for the middleware that touch a response: one response in each of the three
+ * forms (array body, async-iterable body, writer), a probe on iterable bodies, the ways an
+ * app can fail, and a call that expects a triple. Envs come from `requestEnv`, finished
+ * responses from `runResponse`.
  */
-import { isAsyncIterable, toBytes } from '../../src/body.js'
-import type { AppResult, Body, Chunk, Env, HeaderList, Responder, Triple, Writer } from '../../src/types.js'
+import type { App, AppResult, Chunk, Env, HeaderList, Triple } from '../../src/types.js'
 
 /** The three forms a response can take. */
 export type Form = 'array' | 'iterable' | 'writer'
 
 export const FORMS: readonly Form[] = ['array', 'iterable', 'writer']
-
-/** A minimal valid env for a GET of `/`, with `extra` keys on top. */
-export function makeEnv(extra: Record<string, unknown> = {}): Env {
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: '/',
-    REQUEST_URI: '/',
-    QUERY_STRING: '',
-    SERVER_NAME: 'localhost',
-    SERVER_PORT: '80',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    'tsgi.version': [1, 0],
-    'tsgi.url_scheme': 'http',
-    'tsgi.input': (async function* () {})(),
-    'tsgi.errors': { write: () => true },
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    ...extra,
-  }
-}
 
 /** What an iterable body went through: chunks pulled and whether its `finally` ran. */
 export interface Probe {
@@ -75,44 +51,55 @@ export function respondIn(
   }
 }
 
-/** A finished response as the tests look at it. */
-export interface Outcome {
-  status: number
-  headers: HeaderList
-  body: string
-  /** The body as returned (for a triple), before it was read. */
-  raw?: Body
-  /** True when the response came through a writer. */
-  streamed: boolean
+const FORM_NAMES: Readonly<Record<Form, string>> = {
+  array: 'array body',
+  iterable: 'async-iterable body',
+  writer: 'writer',
 }
 
-/** Drives an app result to the end: runs a delayed response, reads the body whole. */
-export async function run(result: AppResult | PromiseLike<AppResult>): Promise<Outcome> {
-  const res = await result
-  if (typeof res !== 'function') return finish(res, false)
-  return new Promise<Outcome>((resolve, reject) => {
-    const respond = ((r: Triple | [number, HeaderList]): Writer | undefined => {
-      if (r.length >= 3) {
-        finish(r as Triple, false).then(resolve, reject)
-        return undefined
-      }
-      const parts: Uint8Array[] = []
-      return {
-        write: async (chunk) => {
-          parts.push(toBytes(chunk))
-        },
-        close: async () => {
-          resolve({ status: r[0], headers: r[1], body: Buffer.concat(parts).toString(), streamed: true })
-        },
-      }
-    }) as Responder
-    Promise.resolve(res(respond)).catch(reject)
-  })
+/** `[name, app]` pairs answering `status`, `headers` (a fresh copy each time) and `chunks` in each of the three forms. */
+export function responseForms(
+  status: number,
+  headers: HeaderList,
+  chunks: readonly Chunk[],
+): [string, App][] {
+  return FORMS.map((form) => [FORM_NAMES[form], () => respondIn(form, status, headers, chunks)])
 }
 
-async function finish([status, headers, body]: Triple, streamed: boolean): Promise<Outcome> {
-  const parts: Uint8Array[] = []
-  if (Array.isArray(body)) for (const chunk of body) parts.push(toBytes(chunk))
-  else if (isAsyncIterable(body)) for await (const chunk of body) parts.push(toBytes(chunk))
-  return { status, headers, body: Buffer.concat(parts).toString(), raw: body, streamed }
+/**
+ * The ways an app can fail, as Plack's tests raise errors: a throw, a rejected promise, and
+ * both again inside a delayed response. Each takes the error to raise (made per call).
+ */
+export const RAISERS: readonly [string, (err: () => unknown) => App][] = [
+  [
+    'thrown',
+    (err) => () => {
+      throw err()
+    },
+  ],
+  [
+    'rejected',
+    (err) => async () => {
+      throw err()
+    },
+  ],
+  [
+    'thrown in a delayed response',
+    (err) => () => () => {
+      throw err()
+    },
+  ],
+  [
+    'rejected in a delayed response',
+    (err) => () => async () => {
+      throw err()
+    },
+  ],
+]
+
+/** Calls `app` and returns its triple, body unread (awaiting a promise; a delayed response is an error). */
+export async function callTriple(app: App, env: Env): Promise<Triple> {
+  const res = await app(env)
+  if (typeof res === 'function') throw new Error('unexpected delayed response')
+  return res
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { head } from '../../middleware/head.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, Chunk, Env } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, type Probe, respondIn, run } from './forms.js'
+import { FORMS, type Form, type Probe, respondIn } from './forms.js'
 
 // Plack's t/Plack-Middleware/head.t and head_streaming.t, in process and through a server.
 describe.each(['MockHTTP', 'Server'] as const)('Head: Plack head.t and head_streaming.t (%s)', (impl) => {
@@ -53,7 +53,7 @@ describe('Head: every response form', () => {
       seen.push(env.REQUEST_METHOD)
       return respondIn(form, 200, headers, chunks, probe)
     })
-    const res = await run(app(makeEnv({ REQUEST_METHOD: 'HEAD' })))
+    const res = await runResponse(app(requestEnv({ REQUEST_METHOD: 'HEAD' })))
     expect(seen).toEqual(['HEAD'])
     expect(res.status).toBe(200)
     expect(res.body).toBe('')
@@ -62,7 +62,7 @@ describe('Head: every response form', () => {
     expect(res.headers).toEqual(headers)
     if (form !== 'writer') expect(res.raw).toEqual([])
 
-    const get = await run(app(makeEnv()))
+    const get = await runResponse(app(requestEnv()))
     expect(get.body).toBe('Hello World')
     expect(get.headers).toEqual(headers)
   })
@@ -82,7 +82,7 @@ describe('Head: every response form', () => {
       await body.next()
       return [200, [], body]
     })
-    const res = await run(app(makeEnv({ REQUEST_METHOD: 'HEAD' })))
+    const res = await runResponse(app(requestEnv({ REQUEST_METHOD: 'HEAD' })))
     expect(res.raw).toEqual([])
     expect(probe).toEqual({ pulled: 1, closed: true })
   })
@@ -95,8 +95,11 @@ describe('Head: every response form', () => {
         return: () => Promise.reject(new Error('stuck')),
       }),
     }
-    const env = makeEnv({ REQUEST_METHOD: 'HEAD', 'tsgi.errors': { write: (m: string) => errors.push(m) } })
-    const res = await run(head()(() => [200, [], body])(env))
+    const env = requestEnv({
+      REQUEST_METHOD: 'HEAD',
+      'tsgi.errors': { write: (m: string) => errors.push(m) },
+    })
+    const res = await runResponse(head()(() => [200, [], body])(env))
     expect(res.body).toBe('')
     expect(errors.join('')).toMatch(/Head: closing the response body failed: Error: stuck/)
   })

@@ -3,6 +3,7 @@ import { httpExceptions } from '../../middleware/http-exceptions.js'
 import { HttpError } from '../../src/http-error.js'
 import { testApp } from '../../src/testing/index.js'
 import type { App, Env } from '../../src/types.js'
+import { RAISERS } from './forms.js'
 
 /** An error class with a status, as Plack's test defines its own exception classes. */
 class CodedError extends Error {
@@ -15,36 +16,7 @@ class CodedError extends Error {
   }
 }
 
-// How the app raises the error: as Plack's httpexceptions.t (a plain die) and
-// httpexceptions_streaming.t (a die inside a delayed response), plus a rejected promise.
-const raise: [string, (err: () => unknown) => App][] = [
-  [
-    'thrown',
-    (err) => () => {
-      throw err()
-    },
-  ],
-  [
-    'rejected',
-    (err) => async () => {
-      throw err()
-    },
-  ],
-  [
-    'thrown in a delayed response',
-    (err) => () => () => {
-      throw err()
-    },
-  ],
-  [
-    'rejected in a delayed response',
-    (err) => () => async () => {
-      throw err()
-    },
-  ],
-]
-
-describe.each(raise)('HTTPExceptions: error %s', (_, raiser) => {
+describe.each(RAISERS)('HTTPExceptions: error %s', (_, raiser) => {
   // Plack's httpexceptions.t routes
   const plackApp: App = (env) =>
     raiser(() => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { jsonp } from '../../middleware/jsonp.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, AppResult, Env } from '../../src/types.js'
-import { FORMS, makeEnv, respondIn, run } from './forms.js'
+import { FORMS, respondIn } from './forms.js'
 
 const parts = ['{"foo":', '"bar"}']
 const json = parts.join('')
-const go = (app: App, env: Env) => run(Promise.resolve(app(env)))
+const go = (app: App, env: Env) => runResponse(Promise.resolve(app(env)))
 
 describe.each(FORMS)('JSONP, %s response', (form) => {
   const api: App = () =>
@@ -39,7 +39,10 @@ describe.each(FORMS)('JSONP, %s response', (form) => {
     ['%3Cscript%3E', false],
     ['', false],
   ])('callback %j is valid: %s', async (name, valid) => {
-    const out = await go(jsonp()(api), makeEnv({ QUERY_STRING: `x=1&callback=${encodeURIComponent(name)}` }))
+    const out = await go(
+      jsonp()(api),
+      requestEnv({ QUERY_STRING: `x=1&callback=${encodeURIComponent(name)}` }),
+    )
     expect(out.body).toBe(valid ? `/**/${name}(${json})` : json)
   })
 
@@ -48,7 +51,7 @@ describe.each(FORMS)('JSONP, %s response', (form) => {
       (type: string): App =>
       () =>
         respondIn(form, 200, ['Content-Type', type], parts)
-    const env = () => makeEnv({ QUERY_STRING: 'callback=cb' })
+    const env = () => requestEnv({ QUERY_STRING: 'callback=cb' })
     expect((await go(jsonp()(typed('application/vnd.api+json; charset=utf-8')), env())).body).toBe(
       `/**/cb(${json})`,
     )
@@ -60,7 +63,7 @@ describe('JSONP', () => {
   it('wraps an empty body', async () => {
     const out = await go(
       jsonp()(() => [200, ['Content-Type', 'application/json'], []]),
-      makeEnv({ QUERY_STRING: 'callback=cb' }),
+      requestEnv({ QUERY_STRING: 'callback=cb' }),
     )
     expect(out.body).toBe('/**/cb()')
   })
@@ -71,7 +74,7 @@ describe('JSONP', () => {
       ['Content-Type', 'application/json'],
       [new TextEncoder().encode('[1]')],
     ]
-    const out = await go(jsonp()(app), makeEnv({ QUERY_STRING: 'callback=cb' }))
+    const out = await go(jsonp()(app), requestEnv({ QUERY_STRING: 'callback=cb' }))
     expect(out.body).toBe('/**/cb([1])')
   })
 

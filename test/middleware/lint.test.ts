@@ -2,49 +2,24 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { lint } from '../../middleware/lint.js'
 import { fileBody } from '../../src/body.js'
+import { type ErrorSink, requestEnv } from '../../src/testing/index.js'
 import type { App, AppResult, Chunk, Delayed, Env, Head, Responder, Triple, Writer } from '../../src/types.js'
 
-/** A `tsgi.errors` stream that keeps what is written. */
-function errorLog(): { write(message: string): void; lines: string[] } {
-  const lines: string[] = []
-  return { lines, write: (message: string) => void lines.push(message) }
-}
-
-async function* noInput(): AsyncGenerator<Uint8Array> {}
-
-/** A valid env for `GET /`, with `overrides` applied (an `undefined` value removes the key). */
+/**
+ * A valid env for `GET /` (without the cleanup keys, which some cases add), with `overrides`
+ * applied (an `undefined` value removes the key); its `tsgi.errors` keeps what is written.
+ */
 function makeEnv(overrides: Record<string, unknown> = {}): Env {
-  const env: Record<string, unknown> = {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: '/',
-    REQUEST_URI: '/',
-    QUERY_STRING: '',
-    SERVER_NAME: 'localhost',
-    SERVER_PORT: '80',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    HTTP_HOST: 'localhost',
-    REMOTE_ADDR: '127.0.0.1',
+  return requestEnv({
     REMOTE_PORT: '50000',
-    'tsgi.version': [1, 0],
-    'tsgi.url_scheme': 'http',
-    'tsgi.input': noInput(),
-    'tsgi.errors': errorLog(),
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-  }
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) delete env[key]
-    else env[key] = value
-  }
-  return env as Env
+    'tsgix.cleanup': undefined,
+    'tsgix.cleanup.handlers': undefined,
+    ...overrides,
+  })
 }
 
 function logOf(env: Env): string[] {
-  return (env['tsgi.errors'] as ReturnType<typeof errorLog>).lines
+  return (env['tsgi.errors'] as ErrorSink).messages
 }
 
 const ok: App = () => [200, ['Content-Type', 'text/plain'], ['OK']]

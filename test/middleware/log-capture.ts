@@ -1,4 +1,9 @@
-/** Test helper: a logger option that collects lines and lets a test wait for the next one. */
+/**
+ * Test helpers for the logging middleware: a logger option that collects lines and lets a test
+ * wait for the next one, and a time zone pinned for a test file (log times are local).
+ */
+import { afterAll, beforeAll } from 'vitest'
+
 export interface LogCapture {
   readonly logger: (line: string) => void
   readonly lines: string[]
@@ -21,4 +26,17 @@ export function logCapture(): LogCapture {
       return new Promise((resolve) => waiting.set(index, resolve))
     },
   }
+}
+
+/** Sets `TZ` to `zone` before the file's tests and restores it after. */
+export function pinTimeZone(zone: string): void {
+  let saved: string | undefined
+  beforeAll(() => {
+    saved = process.env.TZ
+    process.env.TZ = zone
+  })
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TZ
+    else process.env.TZ = saved
+  })
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { rearrange, rearrangeHeaders } from '../../middleware/rearrange-headers.js'
 import { testApp } from '../../src/testing/index.js'
 import type { App, Env, HeaderList, Triple } from '../../src/types.js'
-import { responseForms } from './response-forms.js'
+import { responseForms } from './forms.js'
 
 const plackHeaders = [
   'Last-Modified',

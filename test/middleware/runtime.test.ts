@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { runtime } from '../../middleware/runtime.js'
 import { testApp } from '../../src/testing/index.js'
-import { responseForms } from './response-forms.js'
+import { responseForms } from './forms.js'
 
 describe('Runtime', () => {
   // Plack's runtime.t sleeps 1 s; an injected clock says the same without the wait.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { contentLength } from '../../middleware/content-length.js'
 import { simpleContentFilter } from '../../middleware/simple-content-filter.js'
-import { testApp } from '../../src/testing/index.js'
+import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { Chunk, HeaderList } from '../../src/types.js'
-import { FORMS, type Form, makeEnv, respondIn, run } from './forms.js'
+import { FORMS, type Form, respondIn } from './forms.js'
 
 const fooBar = (text: string) => text.replaceAll('Foo', 'FooBar')
 
@@ -41,7 +41,7 @@ describe('SimpleContentFilter: every response form', () => {
         ['<p>', 'Foo', '</p>'],
       ),
     )
-    const res = await run(app(makeEnv()))
+    const res = await runResponse(app(requestEnv()))
     expect(res.body).toBe('<P>FOO</P>')
     expect(res.headers).toEqual(['Content-Type', 'text/html; charset=UTF-8'])
     expect(seen).toEqual(['<p>', 'Foo', '</p>'])
@@ -60,7 +60,7 @@ describe('SimpleContentFilter: text decoding', () => {
         return filter(text)
       },
     })(() => respondIn('iterable', 200, headers, chunks))
-    const res = await run(app(makeEnv()))
+    const res = await runResponse(app(requestEnv()))
     return { seen, body: res.body, headers: res.headers }
   }
 
@@ -87,7 +87,7 @@ describe('SimpleContentFilter: text decoding', () => {
       ['Content-Type', 'text/plain; charset=ISO-8859-1'],
       [latin1],
     ])
-    const res = await app(makeEnv())
+    const res = await app(requestEnv())
     if (typeof res === 'function') throw new Error('expected a triple')
     const body = Buffer.concat((res[2] as Uint8Array[]).map((c) => Buffer.from(c)))
     expect(body.toString('latin1')).toBe('café FooBar')
@@ -124,7 +124,7 @@ describe('SimpleContentFilter: text decoding', () => {
       ['Content-Type', 'text/plain'],
       ['x'],
     ])
-    await expect(Promise.resolve(app(makeEnv()))).rejects.toThrow(
+    await expect(Promise.resolve(app(requestEnv()))).rejects.toThrow(
       /SimpleContentFilter: option 'filter' returned number/,
     )
   })

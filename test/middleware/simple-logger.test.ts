@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { formatLogMessage, simpleLogger } from '../../middleware/simple-logger.js'
 import { testApp } from '../../src/testing/index.js'
 import type { App, LogLevel } from '../../src/types.js'
+import { pinTimeZone } from './log-capture.js'
 
-let savedTz: string | undefined
-beforeAll(() => {
-  savedTz = process.env.TZ
-  process.env.TZ = 'UTC'
-})
-afterAll(() => {
-  if (savedTz === undefined) delete process.env.TZ
-  else process.env.TZ = savedTz
-})
+pinTimeZone('UTC')
 
 const fixed = () => new Date('2009-10-18T12:34:56Z')
 

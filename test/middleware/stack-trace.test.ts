@@ -4,6 +4,7 @@ import { stackTrace } from '../../middleware/stack-trace.js'
 import { HttpError } from '../../src/http-error.js'
 import { testApp } from '../../src/testing/index.js'
 import type { App, Delayed, Env, Triple } from '../../src/types.js'
+import { RAISERS } from './forms.js'
 
 const HTML = { headers: { Accept: 'text/html,*/*' } }
 
@@ -11,34 +12,7 @@ function orz(): never {
   throw new Error('orz')
 }
 
-const raise: [string, (err: () => unknown) => App][] = [
-  [
-    'thrown',
-    (err) => () => {
-      throw err()
-    },
-  ],
-  [
-    'rejected',
-    (err) => async () => {
-      throw err()
-    },
-  ],
-  [
-    'thrown in a delayed response',
-    (err) => () => () => {
-      throw err()
-    },
-  ],
-  [
-    'rejected in a delayed response',
-    (err) => () => async () => {
-      throw err()
-    },
-  ],
-]
-
-describe.each(raise)('StackTrace: error %s', (_, raiser) => {
+describe.each(RAISERS)('StackTrace: error %s', (_, raiser) => {
   // Plack's stacktrace/basic.t
   it('answers an HTML page to clients that accept HTML, and sets tsgix.stacktrace.text', async () => {
     let seen: Env | undefined

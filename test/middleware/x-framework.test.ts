@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { xFramework } from '../../middleware/x-framework.js'
 import { testApp } from '../../src/testing/index.js'
 import type { Env } from '../../src/types.js'
-import { responseForms } from './response-forms.js'
+import { responseForms } from './forms.js'
 
 describe('XFramework', () => {
   // Plack's xframework.t calls the app directly and compares the whole triple.

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { HttpError } from '../../src/http-error.js'
 import { TsgiRequest, type TsgiRequestOptions } from '../../src/request.js'
+import { requestEnv } from '../../src/testing/index.js'
 import type { CleanupHandler, Env } from '../../src/types.js'
-import { makeEnv } from './make-env.js'
 
 const BOUNDARY = '----tsgi-test-boundary'
 
@@ -35,7 +35,7 @@ function multipartEnv(
   const slices = (function* () {
     for (let i = 0; i < body.length; i += 65536) yield body.subarray(i, i + 65536)
   })()
-  const env = makeEnv({
+  const env = requestEnv({
     REQUEST_METHOD: 'POST',
     CONTENT_TYPE: `multipart/form-data; boundary=${BOUNDARY}`,
     CONTENT_LENGTH: String(body.length),

@@ -5,7 +5,8 @@ import { pathSegments } from '../../../src/app/file/locate.js'
 import { file } from '../../../src/app/file.js'
 import { isFileBody, readBody } from '../../../src/body.js'
 import { testApp } from '../../../src/testing/index.js'
-import type { App, Env, Triple } from '../../../src/types.js'
+import type { App } from '../../../src/types.js'
+import { callTriple } from '../../middleware/forms.js'
 import { envFor, type Fixture, makeFixture, rawGet, SECRET } from '../file-fixtures.js'
 
 let fx: Fixture
@@ -15,12 +16,6 @@ beforeAll(() => {
   app = file({ root: fx.root, precompressed: true, etag: true })
 })
 afterAll(() => fx.cleanup())
-
-async function call(a: App, env: Env): Promise<Triple> {
-  const res = await a(env)
-  if (typeof res === 'function') throw new Error('unexpected delayed response')
-  return res
-}
 
 const TRAVERSALS: readonly (readonly [string, string])[] = [
   ['plain ../', '/../secret.txt'],
@@ -40,7 +35,7 @@ const TRAVERSALS: readonly (readonly [string, string])[] = [
 
 describe('File: path traversal', () => {
   it.each(TRAVERSALS)('%s (%s) is refused in process', async (_, raw) => {
-    const res = await call(app, envFor(decodeURIComponent(raw)))
+    const res = await callTriple(app, envFor(decodeURIComponent(raw)))
     expect([400, 403, 404]).toContain(res[0])
     expect((await readBody(res[2])).toString()).not.toContain(SECRET)
   })
@@ -52,7 +47,7 @@ describe('File: path traversal', () => {
     ['/%2e%2e%5csecret.txt', 403],
     ['/%00', 400],
   ])('PATH_INFO %j → %i', async (path, status) => {
-    expect((await call(app, envFor(path)))[0]).toBe(status)
+    expect((await callTriple(app, envFor(path)))[0]).toBe(status)
   })
 
   it('refuses every raw path through the real server', async () => {
@@ -115,7 +110,7 @@ describe('File: path traversal', () => {
     )
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { maxLength: 8 }), async (pieces) => {
-        const res = await call(app, envFor(pieces.join('')))
+        const res = await callTriple(app, envFor(pieces.join('')))
         const body = res[2]
         if (isFileBody(body)) expect(body.path.startsWith(`${realpathSync(fx.root)}/`)).toBe(true)
         expect((await readBody(body)).toString()).not.toContain(SECRET)

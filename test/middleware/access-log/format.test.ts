@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { compileLogFormat, type LogRecord } from '../../../middleware/access-log/format.js'
 import type { Env } from '../../../src/types.js'
+import { pinTimeZone } from '../log-capture.js'
 
-let savedTz: string | undefined
-beforeAll(() => {
-  savedTz = process.env.TZ
-  process.env.TZ = 'America/Los_Angeles'
-})
-afterAll(() => {
-  if (savedTz === undefined) delete process.env.TZ
-  else process.env.TZ = savedTz
-})
+pinTimeZone('America/Los_Angeles')
 
 const env = {
   REQUEST_METHOD: 'GET',

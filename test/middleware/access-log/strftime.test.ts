@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { clfTime, compileStrftime, tzOffset } from '../../../middleware/access-log/strftime.js'
+import { pinTimeZone } from '../log-capture.js'
 
-let savedTz: string | undefined
-beforeAll(() => {
-  savedTz = process.env.TZ
-  process.env.TZ = 'Asia/Kolkata' // +0530: a half-hour offset
-})
-afterAll(() => {
-  if (savedTz === undefined) delete process.env.TZ
-  else process.env.TZ = savedTz
-})
+pinTimeZone('Asia/Kolkata') // +0530: a half-hour offset
 
 // Sunday 2024-03-03 07:04:05 in Kolkata.
 const date = new Date('2024-03-03T01:34:05Z')
