@@ -20,14 +20,18 @@ if (missing !== undefined && !required) {
   console.warn(`plack-compat: skipped, ${missing} (set TSGI_REQUIRE_INTEGRATION=1 to make this an error)`)
 }
 if (missing === undefined && !etag) {
-  console.warn('plack-compat: ETag requests skipped, Plack::Middleware::ETag (CPAN) is not installed')
+  // Plack::Middleware::ETag is not part of Plack and has no Debian package: its requests run
+  // only where it is installed (ETag is checked against its own translated tests elsewhere).
+  console.warn('plack-compat: ETag requests left out, Plack::Middleware::ETag (CPAN) is not installed')
 }
 
-describe.runIf(missing !== undefined && required)('Plack compatibility (required)', () => {
-  it('needs plackup and the Plack modules', () => {
-    expect.fail(`TSGI_REQUIRE_INTEGRATION=1 but ${missing}`)
+if (missing !== undefined && required) {
+  describe('Plack compatibility (required)', () => {
+    it('needs plackup and the Plack modules', () => {
+      expect.fail(`TSGI_REQUIRE_INTEGRATION=1 but ${missing}`)
+    })
   })
-})
+}
 
 function entries(values: FieldValues): [Field, string | undefined][] {
   return Object.entries(values) as [Field, string | undefined][]
@@ -76,9 +80,9 @@ describe.skipIf(missing !== undefined)('Plack compatibility', () => {
     expect(Object.keys(KNOWN_DIFFERENCES).filter((id) => !ids.has(id))).toEqual([])
   })
 
-  for (const req of CORPUS) {
+  for (const req of CORPUS.filter((r) => etag || r.etag !== true)) {
     const title = `${req.id}: ${req.method ?? 'GET'} ${req.path}`
-    it.skipIf(req.etag === true && !etag)(title, async () => {
+    it(title, async () => {
       const plackRes = await send(plackup!.port, req)
       const tsgiRes = await send(server!.port, req)
       expect(plackRes.status, `${req.id}: Plack answered`).toBeGreaterThanOrEqual(200)
