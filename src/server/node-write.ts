@@ -5,6 +5,7 @@
  * from `body.ts`.
  */
 import { close, createReadStream, fstat, open } from 'node:fs'
+import type { Writable } from 'node:stream'
 import type { Chunk, FileBody, HeaderList } from '../types.js'
 import type { Exchange } from './node-exchange.js'
 
@@ -87,12 +88,18 @@ export async function streamIterable(ex: Exchange, body: AsyncIterable<unknown>)
         throw new TypeError(`invalid body chunk: expected a string or Uint8Array, got ${typeName(chunk)}`)
       }
       if (chunk.length === 0) continue
-      if (!res.headersSent) ex.writeHead(undefined)
+      if (!res.headersSent) {
+        // Hold the head and first chunk until pending microtasks ran: a body that ends at once
+        // then leaves in one write with its terminator, a longer one is delayed by nothing.
+        res.cork()
+        process.nextTick(uncork, res)
+        ex.writeHead(undefined)
+      }
       if (!res.write(chunk)) await ex.waitDrain()
     }
   } catch (err) {
     ex.iterator = undefined
-    if (!ex.abortReason !== undefined) ex.fail(err)
+    if (ex.abortReason === undefined) ex.fail(err)
     return
   }
   ex.iterator = undefined
@@ -108,7 +115,7 @@ export function sendFile(ex: Exchange, body: FileBody): void {
       if (statErr || !stat.isFile() || ex.abortReason !== undefined) {
         close(fd, ignore)
         if (statErr) ex.fail(statErr)
-        else if (!ex.abortReason !== undefined)
+        else if (ex.abortReason === undefined)
           ex.fail(new Error(`FileBody ${body.path} is not a regular file`))
         return
       }
@@ -130,3 +137,7 @@ export function sendFile(ex: Exchange, body: FileBody): void {
 }
 
 function ignore(): void {}
+
+function uncork(res: Writable): void {
+  if (res.writableCorked > 0) res.uncork()
+}
