@@ -4,10 +4,10 @@
  * out, picks the body writer, and serves the Writer of streaming responses.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { discardBody, isAsyncIterable, isFileBody, isPromiseLike } from '../body.js'
+import { discardBody, isAsyncIterable, isPromiseLike } from '../body.js'
 import { validateHead } from '../headers.js'
 import { statusWithNoEntityBody } from '../status.js'
-import type { AppResult, Chunk, Delayed, HeaderList, Responder, Writer } from '../types.js'
+import type { AppResult, Chunk, Delayed, FileBody, HeaderList, Responder, Writer } from '../types.js'
 import { buildEnv, type EnvTarget } from './node-env.js'
 import { Exchange, RESOLVED, ResponseAbortedError, rejected, type ServerContext } from './node-exchange.js'
 import { isChunk, measureArray, sendFile, streamIterable, typeName } from './node-write.js'
@@ -149,7 +149,8 @@ function respondTriple(ex: Exchange, triple: unknown[]): void {
     void discardBody(body)
     ex.writeHead(undefined)
     ex.res.end()
-  } else if (isFileBody(body)) sendFile(ex, body)
+  } else if (typeof (body as { path?: unknown }).path === 'string')
+    sendFile(ex, body as FileBody) // async-iterable, so a FileBody
   else if (ex.bodyless) {
     void discardBody(body)
     ex.writeHead(undefined)
