@@ -3,7 +3,7 @@
  * (taskset, where present), starting a server in its own process, loading it with autocannon,
  * interleaved rounds with the median kept, and the line that says what machine ran it.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { cpus, totalmem } from 'node:os'
 import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
@@ -52,8 +52,23 @@ export async function startServer(
   return { child, port: Number(line) }
 }
 
+/** Which load generator: autocannon (npm, the default) or wrk (Debian's, for large bodies). */
+export type Engine = 'autocannon' | 'wrk'
+
+/** True when `wrk` is on the PATH. */
+export function hasWrk(): boolean {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch (err) {
+    // wrk --version exits 1 after printing its version
+    return (err as { status?: number }).status === 1
+  }
+}
+
 /** Load settings. */
 export interface LoadOptions {
+  readonly engine?: Engine
   readonly connections: number
   readonly pipelining: number
   readonly duration: number
@@ -63,6 +78,7 @@ export interface LoadOptions {
 
 /** Loads a server for `duration` seconds; throws on any error or non-2xx answer. */
 export async function measure(port: number, opts: LoadOptions): Promise<{ rps: number; p99: number }> {
+  if (opts.engine === 'wrk') return measureWrk(port, opts)
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${opts.path ?? '/'}`,
     connections: opts.connections,
@@ -73,6 +89,26 @@ export async function measure(port: number, opts: LoadOptions): Promise<{ rps: n
   const errors = result.errors + result.non2xx
   if (errors > 0) throw new Error(`port ${port}: ${errors} errors or non-2xx answers`)
   return { rps: result.requests.average, p99: result.latency.p99 }
+}
+
+/** The same with wrk: one thread (one core), `connections` connections. */
+function measureWrk(port: number, opts: LoadOptions): Promise<{ rps: number; p99: number }> {
+  const args = ['-t1', `-c${opts.connections}`, `-d${opts.duration}s`, '--latency']
+  for (const [name, value] of Object.entries(opts.headers ?? {})) args.push('-H', `${name}: ${value}`)
+  args.push(`http://127.0.0.1:${port}${opts.path ?? '/'}`)
+  return new Promise((resolve, reject) => {
+    execFile('wrk', args, (err, stdout) => {
+      if (err) return reject(err)
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1])
+      const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
+      const socketErrors = /Socket errors: (.*)/.exec(stdout)?.[1]
+      if (bad > 0 || socketErrors)
+        return reject(new Error(`port ${port}: ${bad} non-2xx; socket errors: ${socketErrors}`))
+      const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout)
+      const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1
+      resolve({ rps, p99: Number(p99?.[1] ?? 0) * scale })
+    })
+  })
 }
 
 /** The median of a list (0 when empty). */
@@ -124,7 +160,7 @@ export function describeRun(
   const cpu = cpus()[0]?.model ?? 'unknown cpu'
   return (
     `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n` +
-    `autocannon: ${opts.connections} connections, pipelining ${opts.pipelining}, ${opts.duration} s x ` +
+    `${opts.engine ?? 'autocannon'}: ${opts.connections} connections, pipelining ${opts.pipelining}, ${opts.duration} s x ` +
     `${opts.rounds} rounds (median), server ${pinned ? 'pinned to core 1, load to core 0' : 'not pinned'}`
   )
 }

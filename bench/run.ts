@@ -3,10 +3,10 @@
  * run. The servers load the built package (`dist/`), as users run it; see bench/load.ts for
  * the method (pinned cores, interleaved rounds, median).
  *
- * Usage: npm run bench [-- --duration 10 --rounds 3 --connections 50 --cases raw,array]
+ * Usage: npm run bench [-- --duration 10 --rounds 3 --connections 50 --cases raw,array --engine wrk]
  */
 import { parseArgs } from 'node:util'
-import { type Case, describeRun, runRounds, startServer, table } from './load.js'
+import { type Case, describeRun, type Engine, runRounds, startServer, table } from './load.js'
 
 const { values } = parseArgs({
   options: {
@@ -15,9 +15,11 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     pipelining: { type: 'string', default: '1' },
     cases: { type: 'string', default: 'raw,array,iterable,middleware3' },
+    engine: { type: 'string', default: 'autocannon' },
   },
 })
 const opts = {
+  engine: values.engine as Engine,
   duration: Number(values.duration),
   rounds: Number(values.rounds),
   connections: Number(values.connections),
