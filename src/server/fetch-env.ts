@@ -3,6 +3,7 @@
  * `tsgix.*` extensions the fetch adapter supports. Used by {@link toFetchHandler}.
  */
 import type { Env, ErrorStream, InputStream } from '../types.js'
+import { decodePath } from './path.js'
 
 /** What the runtime knows about the connection besides the Request itself. */
 export interface FetchInfo {
@@ -14,44 +15,6 @@ export interface FetchInfo {
   readonly signal?: AbortSignal
   /** Keeps the runtime alive for work after the response (Workers' `ctx.waitUntil`). */
   readonly waitUntil?: (promise: Promise<unknown>) => void
-}
-
-const utf8 = new TextDecoder()
-const encoder = new TextEncoder()
-
-function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48
-  const lower = code | 0x20
-  if (lower >= 97 && lower <= 102) return lower - 87
-  return -1
-}
-
-/**
- * Percent-decodes a path once (RFC 3875 §4.1.5). Malformed escapes stay as they are; byte
- * sequences that are not UTF-8 become U+FFFD rather than failing the request.
- */
-export function decodePath(raw: string): string {
-  if (!raw.includes('%')) return raw
-  const bytes: number[] = []
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i)
-    if (c === 37 && i + 2 < raw.length) {
-      const hi = hexValue(raw.charCodeAt(i + 1))
-      const lo = hexValue(raw.charCodeAt(i + 2))
-      if (hi >= 0 && lo >= 0) {
-        bytes.push(hi * 16 + lo)
-        i += 2
-        continue
-      }
-    }
-    if (c < 0x80) bytes.push(c)
-    else {
-      const cp = raw.codePointAt(i) ?? c
-      for (const b of encoder.encode(String.fromCodePoint(cp))) bytes.push(b)
-      if (cp > 0xffff) i++
-    }
-  }
-  return utf8.decode(new Uint8Array(bytes))
 }
 
 /** The request body as `tsgi.input`; reads nothing until iterated. */
@@ -91,14 +54,16 @@ function hostParts(host: string, scheme: 'http' | 'https'): { name: string; port
   }
 }
 
-/** The env for `request`; `signal` becomes `tsgix.signal`. */
+/** The env for `request`; `signal` becomes `tsgix.signal`. Undefined when the path does not decode (400). */
 export function fetchEnv(
   request: globalThis.Request,
   info: FetchInfo,
   errors: ErrorStream,
   signal: AbortSignal,
-): Env {
+): Env | undefined {
   const url = new URL(request.url)
+  const pathInfo = decodePath(url.pathname)
+  if (pathInfo === undefined) return undefined
   const scheme = url.protocol === 'https:' ? 'https' : 'http'
   const host = request.headers.get('host')
   const server = (host === null ? undefined : hostParts(host, scheme)) ?? {
@@ -108,7 +73,7 @@ export function fetchEnv(
   const env: Env = {
     REQUEST_METHOD: request.method,
     SCRIPT_NAME: '',
-    PATH_INFO: decodePath(url.pathname),
+    PATH_INFO: pathInfo,
     REQUEST_URI: url.pathname + url.search,
     QUERY_STRING: url.search.slice(1),
     SERVER_NAME: server.name,

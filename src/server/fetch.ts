@@ -21,7 +21,7 @@ import { discardBody, iterableStream, nullWriter, refusedWriter, writerStream } 
 import { type FetchInfo, fetchEnv } from './fetch-env.js'
 import { Exchange, logError } from './fetch-exchange.js'
 
-export { decodePath, type FetchInfo } from './fetch-env.js'
+export type { FetchInfo } from './fetch-env.js'
 
 /** Options of {@link toFetchHandler}. */
 export interface FetchHandlerOptions {
@@ -46,6 +46,7 @@ export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): Fet
   return async function tsgiFetch(request, info = {}) {
     const ex = new Exchange(request, info)
     const env = fetchEnv(request, info, errors, ex.signal)
+    if (env === undefined) return plain(400)
     ex.attach(env)
     try {
       const result = await app(env)

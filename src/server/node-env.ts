@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { EarlyHints, Env, ErrorStream, Logger } from '../types.js'
+import { decodePath } from './path.js'
 
 /** What every env of one server shares. */
 export interface EnvConfig {
@@ -63,16 +64,6 @@ function envKey(name: string): string {
   else key = `HTTP_${upper.replaceAll('-', '_')}`
   if (keyCache.size < 1024) keyCache.set(name, key)
   return key
-}
-
-/** Percent-decodes a path once; undefined when it does not decode (bad escape or not UTF-8). */
-export function decodePath(raw: string): string | undefined {
-  if (!raw.includes('%')) return raw
-  try {
-    return decodeURIComponent(raw)
-  } catch {
-    return undefined
-  }
 }
 
 /** The path of a request target (origin form, or absolute form as sent to proxies). */

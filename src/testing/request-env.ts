@@ -12,8 +12,8 @@
  */
 import { toBytes } from '../body.js'
 import { isHeaderName, isHeaderValue } from '../headers.js'
-import { decodePath } from '../server/fetch-env.js'
 import { plainTarget, splitHost } from '../server/node-env.js'
+import { decodePath } from '../server/path.js'
 import type { Chunk, Env, ErrorStream, HeaderList, InputStream } from '../types.js'
 
 /** An error stream that keeps what is written, for a test to look at. */
@@ -150,6 +150,7 @@ export function requestEnv(options: RequestEnvInput = {}): Env {
 
   const scriptName = options.scriptName ?? ''
   const path = target.pathInfo === '' ? '' : decodePath(target.pathInfo)
+  if (path === undefined) fail('url', 'a path that percent-decodes to UTF-8')
   if (scriptName !== '' && !(path === scriptName || path.startsWith(`${scriptName}/`))) {
     fail('scriptName', `the start of the URL's path (${path})`)
   }

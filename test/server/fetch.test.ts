@@ -5,7 +5,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fileBody } from '../../src/body.js'
 import { HttpError } from '../../src/http-error.js'
-import { decodePath, type FetchInfo, toFetchHandler } from '../../src/server/fetch.js'
+import { type FetchInfo, toFetchHandler } from '../../src/server/fetch.js'
+import { decodePath } from '../../src/server/path.js'
 import type { App, Env, Writer } from '../../src/types.js'
 
 function collect() {
@@ -126,9 +127,10 @@ describe('env', () => {
 describe('decodePath', () => {
   it.each([
     ['/a%2Fb', '/a/b'],
-    ['/100%', '/100%'],
-    ['/%zz%4', '/%zz%4'],
-    ['/%FF', '/\uFFFD'],
+    ['/%252F', '/%2F'],
+    ['/100%', undefined],
+    ['/%zz%4', undefined],
+    ['/%FF', undefined],
     ['/é%20x', '/é x'],
   ])('%s → %s', (raw, decoded) => {
     expect(decodePath(raw)).toBe(decoded)
@@ -136,7 +138,20 @@ describe('decodePath', () => {
 
   it('inverts encodeURIComponent and never throws', () => {
     fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => decodePath(encodeURIComponent(s)) === s))
-    fc.assert(fc.property(fc.string(), (s) => typeof decodePath(s) === 'string'))
+    fc.assert(
+      fc.property(fc.string(), (s) => decodePath(s) === undefined || typeof decodePath(s) === 'string'),
+    )
+  })
+
+  it.each(['/100%', '/%zz', '/%FF%FE'])('answers 400 for %s without calling the app', async (path) => {
+    let called = false
+    const handler = toFetchHandler(() => {
+      called = true
+      return [200, [], ['x']]
+    })
+    const res = await handler(new globalThis.Request(`http://localhost${path}`))
+    expect(res.status).toBe(400)
+    expect(called).toBe(false)
   })
 })
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodePath, mountedTarget, splitHost, targetPath } from '../../src/server/node-env.js'
+import { mountedTarget, splitHost, targetPath } from '../../src/server/node-env.js'
+import { decodePath } from '../../src/server/path.js'
 import type { App, Env } from '../../src/types.js'
 import { raw, rawConnect, rawExchange, start } from './node-helpers.js'
 
