@@ -44,6 +44,18 @@ function charset(reason: string, type: string): KnownDifference {
   }
 }
 
+/** JSONP: our charset, and `nosniff` so a browser runs the script only as script. */
+function jsonp(): KnownDifference {
+  return {
+    reason: `${JSONP_TYPE}; nosniff on wrapped responses`,
+    tsgi: {
+      'header content-type': 'text/javascript; charset=utf-8',
+      'header x-content-type-options': 'nosniff',
+    },
+    plack: { 'header content-type': 'text/javascript', 'header x-content-type-options': undefined },
+  }
+}
+
 function acceptRanges(): KnownDifference {
   return {
     reason: 'File: byte ranges are supported and announced',
@@ -93,17 +105,23 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, KnownDifference>> = {
     plack: { 'header etag': SHA1_EMPTY },
   },
 
-  'jsonp-callback': charset(JSONP_TYPE, 'text/javascript'),
-  'jsonp-callback-dotted': charset(JSONP_TYPE, 'text/javascript'),
-  'jsonp-callback-encoded': charset(JSONP_TYPE, 'text/javascript'),
+  'jsonp-callback': jsonp(),
+  'jsonp-callback-dotted': jsonp(),
+  'jsonp-callback-encoded': jsonp(),
   'jsonp-callback-dollar': {
     reason: 'JSONP: `$` is allowed in callback names',
     tsgi: {
       body: '/**/$.cb({"a":1})',
       'header content-length': '17',
       'header content-type': 'text/javascript; charset=utf-8',
+      'header x-content-type-options': 'nosniff',
     },
-    plack: { body: '{"a":1}', 'header content-length': '7', 'header content-type': 'application/json' },
+    plack: {
+      body: '{"a":1}',
+      'header content-length': '7',
+      'header content-type': 'application/json',
+      'header x-content-type-options': undefined,
+    },
   },
 
   'errdoc-404': charset('ErrorDocument types files with mime-types, charset included', 'text/html'),
