@@ -14,7 +14,7 @@
  * @see https://httpd.apache.org/docs/current/mod/mod_log_config.html, Plack::Middleware::AccessLog::Timed
  */
 import { stat } from 'node:fs/promises'
-import { arrayBodyLength, chunkLength, isFileBody } from '../src/body.js'
+import { arrayBodyLength, chunkLength, discardBody, isFileBody } from '../src/body.js'
 import { lengthPreserving, responseCb } from '../src/response-cb.js'
 import { statusWithNoEntityBody } from '../src/status.js'
 import type { Chunk, Env, FileBody, HeaderList, Middleware } from '../src/types.js'
@@ -51,8 +51,10 @@ function counted(
   return {
     [Symbol.asyncIterator]() {
       const it = body[Symbol.asyncIterator]()
+      let started = false
       return {
         async next() {
+          started = true
           try {
             const step = await it.next()
             if (step.done) end()
@@ -65,6 +67,8 @@ function counted(
         },
         async return(value?: unknown) {
           end()
+          // Closed unread: a node Readable's fresh iterator would not free the stream.
+          if (!started) await discardBody(body)
           return it.return ? it.return(value) : { done: true as const, value }
         },
       }

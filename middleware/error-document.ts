@@ -21,7 +21,7 @@ import { statSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { contentType, lookup } from 'mime-types'
-import { fileBody, isFileBody, readBody } from '../src/body.js'
+import { discardBody, fileBody, readBody } from '../src/body.js'
 import { headerRemove, headerSet } from '../src/headers.js'
 import { checkOptions, optionBoolean, optionString } from '../src/options.js'
 import { type ResponseParts, responseCb } from '../src/response-cb.js'
@@ -83,7 +83,7 @@ export function errorDocument(options: ErrorDocumentOptions): Middleware {
       return responseCb(app(env), (res) => {
         const doc = documents.get(res[0])
         if (doc === undefined) return
-        return subrequest ? fromSubrequest(app, env, doc.path, res) : fromFile(doc, res)
+        return subrequest ? fromSubrequest(app, env, doc.path, res) : fromFile(env, doc, res)
       })
     }
 }
@@ -103,12 +103,12 @@ function typeOf(path: string): string {
   return (type && contentType(type)) || 'application/octet-stream'
 }
 
-async function fromFile({ path, type }: Doc, res: ResponseParts) {
+async function fromFile(env: Env, { path, type }: Doc, res: ResponseParts) {
   const { size } = await stat(path)
   for (const name of DROP) headerRemove(res[1], name)
   headerSet(res[1], 'Content-Type', type)
   if (res.length >= 3) {
-    discard(res[2])
+    discard(env, res[2])
     headerSet(res[1], 'Content-Length', String(size))
     res[2] = fileBody(path)
     return undefined
@@ -120,13 +120,13 @@ async function fromSubrequest(app: App, env: Env, path: string, res: ResponsePar
   const sub = await runSubrequest(app, env, path)
   if (sub === undefined) return undefined
   if (sub[0] !== 200) {
-    discard(sub[2])
+    discard(env, sub[2])
     return undefined
   }
   res[1].length = 0
   res[1].push(...sub[1])
   if (res.length >= 3) {
-    discard(res[2])
+    discard(env, res[2])
     res[2] = sub[2]
     return undefined
   }
@@ -139,8 +139,9 @@ function swallow(doc: () => Promise<Uint8Array>) {
   return async (chunk: unknown) => (chunk === null ? doc() : undefined)
 }
 
-function discard(body: Body | undefined): void {
-  if (body === undefined || Array.isArray(body) || isFileBody(body)) return
-  const it = body[Symbol.asyncIterator]()
-  it.return?.()?.catch(() => {})
+/** Frees a body that will not be sent (a node Readable destroyed, a web stream cancelled). */
+function discard(env: Env, body: Body | undefined): void {
+  void discardBody(body, (err) => {
+    env['tsgi.errors'].write(`${NAME}: closing the replaced body failed: ${String(err)}\n`)
+  })
 }

@@ -6,7 +6,10 @@
  * `javascript` type, as Plack) are wrapped; the callback name must match `/^[\w.$[\]]+$/`, or the
  * response is left untouched. The body is wrapped as it streams: nothing is buffered, so array
  * bodies, async-iterable bodies and writer responses all work. The leading empty comment keeps
- * the first bytes under the page's control (the "Rosetta Flash" defence).
+ * the first bytes under the page's control (the "Rosetta Flash" defence), and
+ * `X-Content-Type-Options: nosniff` stops browsers from treating the script as anything else.
+ * Any site can read a JSONP response with the user's cookies: never enable it on data that
+ * needs authentication.
  *
  * Env keys: reads `QUERY_STRING`.
  *
@@ -45,6 +48,7 @@ export function jsonp(options: JsonpOptions = {}): Middleware {
       return responseCb(res, (r) => {
         if (!JSON_TYPE.test(headerGet(r[1], 'Content-Type') ?? '')) return undefined
         headerSet(r[1], 'Content-Type', 'text/javascript; charset=utf-8')
+        headerSet(r[1], 'X-Content-Type-Options', 'nosniff')
         let started = false
         return (chunk: Chunk | null): Chunk | null => {
           const head = started ? '' : `/**/${name}(`

@@ -111,14 +111,14 @@ export function session(options: SessionOptions = {}): Middleware {
     const options = ctx.options
     const loadedId = ctx.loaded === undefined ? undefined : options.id
     if (options.expire) {
-      if (loadedId !== undefined && !options.noStore) await store.delete(loadedId)
+      if (loadedId !== undefined && !options.noStore) await storing(() => store.delete(loadedId))
       if (carried) state.expire(headers, env, options)
       return
     }
     if (options.noStore) return
     let id = loadedId
     if (options.changeId && (loadedId !== undefined || changed !== undefined)) {
-      if (loadedId !== undefined) await store.delete(loadedId)
+      if (loadedId !== undefined) await storing(() => store.delete(loadedId))
       id = options.renew()
     } else if (loadedId === undefined) {
       if (changed === undefined) return // a new session nobody filled: nothing to keep
@@ -127,7 +127,8 @@ export function session(options: SessionOptions = {}): Middleware {
       return
     }
     if (id === undefined) return
-    await store.set(id, encodeRecord(changed ?? JSON.stringify(ctx.data), now()), ttl)
+    const record = encodeRecord(changed ?? JSON.stringify(ctx.data), now())
+    await storing(() => store.set(id, record, ttl))
     state.finalize(id, headers, env, options)
   }
 
@@ -157,11 +158,24 @@ export function session(options: SessionOptions = {}): Middleware {
         try {
           await commit(current, changed, res[1], env, carried !== undefined, writtenAt)
         } catch (err) {
-          logStoreFailure(env, 'save a session', err)
+          // Only the store's failures are a 503; a bad tsgix.session.options is the app's error.
+          if (!(err instanceof StoreFailure)) throw err
+          logStoreFailure(env, 'save a session', err.cause)
           return makeUnavailable(res)
         }
       })
     }
+}
+
+/** A failure of the store, as opposed to one of the app or the state. */
+class StoreFailure extends Error {}
+
+async function storing(op: () => Promise<void>): Promise<void> {
+  try {
+    await op()
+  } catch (err) {
+    throw new StoreFailure('session store failure', { cause: err })
+  }
 }
 
 function hasMethods(value: unknown, names: readonly string[]): boolean {

@@ -54,7 +54,8 @@ export function simpleContentFilter(options: SimpleContentFilterOptions): Middle
 
 /** A body filter decoding UTF-8 across chunk boundaries; the text goes out as a string. */
 function utf8Filter(apply: (text: string) => string): BodyFilter {
-  const decoder = new TextDecoder('utf-8')
+  // ignoreBOM: a byte order mark is content here, passed on like any other character.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   return (chunk: Chunk | null) => {
     const text = chunk === null ? decoder.decode() : decoder.decode(toBytes(chunk), { stream: true })
     return text === '' ? null : apply(text)

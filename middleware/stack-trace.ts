@@ -18,6 +18,7 @@
  * builder(enable('StackTrace'), app)
  * @see RFC 9110 §15.6.1, Plack::Middleware::StackTrace
  */
+import { discardBody } from '../src/body.js'
 import { headerRemove } from '../src/headers.js'
 import { checkOptions, optionBoolean } from '../src/options.js'
 import { bestMediaType, negotiatorFor } from '../src/request/negotiate.js'
@@ -94,7 +95,7 @@ export function stackTrace(options: StackTraceOptions = {}): Middleware {
         if (r[0] !== 500 || env['tsgix.stacktrace.error'] === undefined) return
         const [, headers, body] = page(env['tsgix.stacktrace.error'], env)
         if (r.length >= 3) {
-          discard(r[2])
+          discard(env, r[2])
           r[1] = headers
           r[2] = body
           return
@@ -113,9 +114,9 @@ export function stackTrace(options: StackTraceOptions = {}): Middleware {
     }
 }
 
-function discard(body: unknown): void {
-  if (Array.isArray(body) || body === null || typeof body !== 'object') return
-  if (typeof (body as { path?: unknown }).path === 'string') return
-  const it = (body as AsyncIterable<unknown>)[Symbol.asyncIterator]?.()
-  it?.return?.()?.catch(() => {})
+/** Frees the body the trace replaces (a node Readable destroyed, a web stream cancelled). */
+function discard(env: Env, body: unknown): void {
+  void discardBody(body, (err) => {
+    env['tsgi.errors'].write(`${NAME}: closing the replaced body failed: ${String(err)}\n`)
+  })
 }

@@ -5,14 +5,19 @@
  * (nginx, with the file path mapped to an internal URI) and sends an empty body with
  * `Content-Length: 0`; the front end then sends the file itself.
  *
- * The variation comes from the `variation` option, else `env['tsgix.sendfile.type']`, else the
- * `X-Sendfile-Type` request header set by the front end; with none, responses pass untouched.
+ * The variation comes from the `variation` option, else `env['tsgix.sendfile.type']`, else
+ * (only with `trustRequestHeaders`) the `X-Sendfile-Type` request header set by the front end;
+ * with none, responses pass untouched. Request headers are ignored by default: a client that
+ * reaches the app past the front end, or through one that passes them on, would set them.
  *
  * Env keys read: `tsgix.sendfile.type` (declared here), `HTTP_X_SENDFILE_TYPE`,
  * `HTTP_X_ACCEL_MAPPING`, `tsgi.errors`.
  *
  * @example
  * builder(enable('XSendfile', { variation: 'X-Accel-Redirect', mapping: { '/srv/files/': '/protected/' } }), app)
+ * @example
+ * // nginx sets X-Sendfile-Type and X-Accel-Mapping on every proxied request:
+ * builder(enable('XSendfile', { trustRequestHeaders: true }), app)
  * @see https://tn123.org/mod_xsendfile/ (X-Sendfile)
  * @see https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_ignore_headers (X-Accel-Redirect)
  * @see Plack::Middleware::XSendfile
@@ -39,7 +44,12 @@ export interface XSendfileOptions {
   readonly variation?: SendfileVariation
   /** For `X-Accel-Redirect`: file path prefix → internal URI prefix; replaces the `X-Accel-Mapping` request header. @default undefined */
   readonly mapping?: Readonly<Record<string, string>>
-  /** Read `X-Sendfile-Type` and `X-Accel-Mapping` from the request. Turn off when clients can reach the app without the front end. @default true */
+  /**
+   * Read `X-Sendfile-Type` and `X-Accel-Mapping` from the request. Turn on only when every
+   * request comes through a front end that sets (or removes) both headers: otherwise a client
+   * sends them itself and picks the internal location its file responses are mapped to.
+   * @default false
+   */
   readonly trustRequestHeaders?: boolean
 }
 
@@ -51,7 +61,7 @@ export function xSendfile(options?: XSendfileOptions): Middleware {
   const opts = checkOptions(NAME, options, ['variation', 'mapping', 'trustRequestHeaders'])
   const configured = optionOneOf(NAME, opts, 'variation', VARIATIONS)
   const mapping = readMapping(opts.mapping)
-  const trust = optionBoolean(NAME, opts, 'trustRequestHeaders') ?? true
+  const trust = optionBoolean(NAME, opts, 'trustRequestHeaders') ?? false
 
   const variationOf = (env: Env): string | undefined => {
     if (configured) return configured

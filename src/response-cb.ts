@@ -9,22 +9,26 @@
  * the chunk to send instead (or nothing). When a filter is returned, `Content-Length` is removed,
  * unless the filter is marked {@link lengthPreserving}.
  * `cb` and the filter may be async; order is kept either way. Nothing is buffered: an
- * async-iterable body is filtered as it is read, a writer as it is written.
+ * async-iterable body is filtered as it is read, a writer as it is written (see `body-filter.ts`).
+ *
+ * Failures reach the caller in the response's own form: a throw or rejection for a triple or a
+ * promise; for a delayed response, a rejection of the promise the wrapped delayed response
+ * returns, whenever they happen (in `cb`, in a filter, in the inner writer), even when the app
+ * responds later or does not await its writes. That promise resolves once the app's delayed
+ * response has, the app has responded, and the response is through (a filtered writer closed).
  *
  * @example
  * return responseCb(app(env), (res) => { headerSet(res[1], 'X-Frame-Options', 'DENY') })
  */
+
 import { isPromiseLike } from './body.js'
+import { type BodyFilter, deadWriter, deferredWriter, filterBody, filteredWriter } from './body-filter.js'
 import { headerRemove } from './headers.js'
-import type { AppResult, Body, Chunk, Delayed, HeaderList, Responder, Triple, Writer } from './types.js'
+import type { AppResult, Body, Delayed, Head, HeaderList, Responder, Triple, Writer } from './types.js'
+
+export type { BodyFilter, FilterResult } from './body-filter.js'
 
 type Maybe<T> = T | PromiseLike<T>
-
-/** What a body filter returns: the chunk to send, or nothing. */
-export type FilterResult = Chunk | null | undefined
-
-/** Sees every chunk in order, then `null` once at the end; returns what to send instead. */
-export type BodyFilter = (chunk: Chunk | null) => Maybe<FilterResult>
 
 const KEEPS_LENGTH = Symbol('tsgi.keepsLength')
 
@@ -33,7 +37,7 @@ const KEEPS_LENGTH = Symbol('tsgi.keepsLength')
  * observes them, say), so `Content-Length` is kept when it is used.
  */
 export function lengthPreserving(filter: BodyFilter): BodyFilter {
-  return Object.assign((chunk: Chunk | null) => filter(chunk), { [KEEPS_LENGTH]: true })
+  return Object.assign((chunk: Parameters<BodyFilter>[0]) => filter(chunk), { [KEEPS_LENGTH]: true })
 }
 
 function dropLength(headers: HeaderList, filter: BodyFilter): void {
@@ -58,123 +62,88 @@ export function responseCb(res: Maybe<AppResult>, cb: ResponseCallback): Maybe<A
   return filter ? filterTriple(parts, filter) : (parts as Triple)
 }
 
-function wrapDelayed(delayed: Delayed, cb: ResponseCallback): Delayed {
-  return (respond) => {
-    // Async work started by `cb` while the app runs is awaited before the delayed response
-    // settles, so a failure reaches the server as the app's own rejection would.
-    let inflight: Promise<unknown>[] | undefined = []
-    const track = (p: Promise<unknown>, parts: ResponseParts) => {
-      if (inflight) inflight.push(p)
-      else if (parts.length >= 3)
-        p.catch(() => respond([500, ['Content-Type', 'text/plain'], ['Internal Server Error']]))
-    }
-    const responder = ((inner: ResponseParts) => {
-      const filter = cb(inner)
-      if (isPromiseLike<BodyFilter | undefined | void>(filter)) {
-        // The cb is async: the app still needs its writer now, so hand it one that waits.
-        const ready = Promise.resolve(filter).then((f) => forward(respond, inner, f || undefined, track))
-        track(ready, inner)
-        return inner.length >= 3 ? undefined : deferredWriter(ready)
-      }
-      return forward(respond, inner, filter || undefined, track)
-    }) as Responder
-    const settle = () => {
-      const all = inflight ?? []
-      inflight = undefined
-      return Promise.all(all).then(() => {})
-    }
-    const ran = delayed(responder)
-    return isPromiseLike(ran)
-      ? Promise.resolve(ran).then(settle, (err) => settle().then(() => Promise.reject(err)))
-      : settle()
+function filterTriple(parts: ResponseParts, filter: BodyFilter): Maybe<Triple> {
+  dropLength(parts[1], filter)
+  const body = parts[2]
+  if (body === undefined) return parts as Triple
+  const out = filterBody(body, filter)
+  if (!isPromiseLike<Body>(out)) {
+    parts[2] = out
+    return parts as Triple
   }
+  return Promise.resolve(out).then((b) => {
+    parts[2] = b
+    return parts as Triple
+  })
+}
+
+/** What the wrapped delayed response waits for, and where its failures go. */
+interface Tracker {
+  track(p: PromiseLike<unknown>): void
+  fail(err: unknown): void
+}
+
+function wrapDelayed(delayed: Delayed, cb: ResponseCallback): Delayed {
+  return (respond) =>
+    new Promise<void>((resolve, reject) => {
+      let pending = 0
+      let failed = false
+      const t: Tracker = {
+        fail: (err) => {
+          if (failed) return
+          failed = true
+          reject(err)
+        },
+        track: (p) => {
+          pending++
+          Promise.resolve(p).then(() => {
+            if (--pending === 0 && !failed) resolve()
+          }, t.fail)
+        },
+      }
+      // Until the app responds, the response is not through, however its delayed response settles.
+      let responded!: () => void
+      t.track(new Promise<void>((r) => (responded = r)))
+      const responder = ((inner: ResponseParts) => {
+        responded()
+        try {
+          const filter = cb(inner)
+          if (!isPromiseLike<BodyFilter | undefined | void>(filter)) {
+            return forward(respond, inner, filter || undefined, t)
+          }
+          // The cb is async: the app still needs its writer now, so hand it one that waits.
+          const ready = Promise.resolve(filter).then((f) => forward(respond, inner, f || undefined, t))
+          t.track(ready)
+          return inner.length >= 3 ? undefined : deferredWriter(ready)
+        } catch (err) {
+          t.fail(err)
+          return inner.length >= 3 ? undefined : deadWriter(err)
+        }
+      }) as Responder
+      try {
+        t.track(Promise.resolve(delayed(responder)))
+      } catch (err) {
+        t.fail(err)
+      }
+    })
 }
 
 function forward(
   respond: Responder,
   parts: ResponseParts,
   filter: BodyFilter | undefined,
-  track: (p: Promise<unknown>, parts: ResponseParts) => void,
+  t: Tracker,
 ): Writer | undefined {
   if (parts.length >= 3) {
     const triple = filter ? filterTriple(parts, filter) : (parts as Triple)
-    if (isPromiseLike<Triple>(triple))
-      track(
-        Promise.resolve(triple).then((t) => respond(t)),
-        parts,
-      )
+    if (isPromiseLike<Triple>(triple)) t.track(Promise.resolve(triple).then((x) => respond(x)))
     else respond(triple)
     return undefined
   }
-  if (filter) dropLength(parts[1], filter)
-  const writer = respond(parts as [number, HeaderList])
-  return filter ? filteredWriter(writer, filter) : writer
-}
-
-function filterTriple(parts: ResponseParts, filter: BodyFilter): Maybe<Triple> {
+  if (!filter) return respond(parts as Head)
   dropLength(parts[1], filter)
-  const body = parts[2]
-  if (body === undefined) return parts as Triple
-  if (!Array.isArray(body)) {
-    parts[2] = filterIterable(body, filter)
-    return parts as Triple
-  }
-  const out: Chunk[] = []
-  let pending: Promise<void> | undefined
-  const take = (r: FilterResult) => {
-    if (r !== null && r !== undefined) out.push(r)
-  }
-  for (const chunk of [...body, null]) {
-    if (pending) {
-      pending = pending.then(() => Promise.resolve(filter(chunk)).then(take))
-      continue
-    }
-    const r = filter(chunk)
-    if (isPromiseLike<FilterResult>(r)) pending = Promise.resolve(r).then(take)
-    else take(r)
-  }
-  const done = () => {
-    parts[2] = out
-    return parts as Triple
-  }
-  return pending ? pending.then(done) : done()
-}
-
-async function* filterIterable(body: AsyncIterable<Chunk>, filter: BodyFilter): AsyncGenerator<Chunk> {
-  for await (const chunk of body) {
-    const r = await filter(chunk)
-    if (r !== null && r !== undefined) yield r
-  }
-  const last = await filter(null)
-  if (last !== null && last !== undefined) yield last
-}
-
-function filteredWriter(writer: Writer, filter: BodyFilter): Writer {
-  let tail: Promise<void> | undefined
-  const send = (r: FilterResult): Promise<void> =>
-    r === null || r === undefined ? Promise.resolve() : writer.write(r)
-  const step = (chunk: Chunk | null): Promise<void> => {
-    if (tail) {
-      tail = tail.then(() => Promise.resolve(filter(chunk)).then(send))
-      return tail
-    }
-    const r = filter(chunk)
-    if (!isPromiseLike<FilterResult>(r)) return send(r)
-    tail = Promise.resolve(r).then(send)
-    return tail
-  }
-  return {
-    write: (chunk) => step(chunk),
-    close: () => step(null).then(() => writer.close()),
-  }
-}
-
-function deferredWriter(ready: Promise<Writer | undefined>): Writer {
-  let tail: Promise<unknown> = ready
-  const run = (op: (w: Writer) => Promise<void>): Promise<void> => {
-    const next = tail.then(() => ready).then((w) => (w ? op(w) : undefined))
-    tail = next
-    return next
-  }
-  return { write: (chunk) => run((w) => w.write(chunk)), close: () => run((w) => w.close()) }
+  const writer = respond(parts as Head)
+  let closed!: () => void
+  t.track(new Promise<void>((resolve) => (closed = resolve)))
+  return filteredWriter(writer, filter, { closed, failed: t.fail })
 }

@@ -61,18 +61,31 @@ function toHeaderList(init: ResponseHeadersInit): HeaderList {
 function expiresDate(name: string, expires: Date | string | number): Date {
   const date = expires instanceof Date ? expires : new Date(expires)
   if (Number.isNaN(date.getTime())) {
-    throw new TypeError(`TsgiResponse: cookie ${JSON.stringify(name)} has an invalid expires`)
+    throw new TypeError(
+      `TsgiResponse: cookie ${JSON.stringify(name)} cannot be set: option expires is invalid`,
+    )
   }
   return date
 }
 
-/** One `Set-Cookie` value for a cookie given as a string or as a {@link ResponseCookie}. */
+/**
+ * One `Set-Cookie` value for a cookie given as a string or as a {@link ResponseCookie}. The value
+ * is percent-encoded; a name or attribute that cannot go in the header (`;`, `=` in a name, CR,
+ * LF, other controls, non-ASCII) throws a TypeError naming the cookie, and nothing is emitted.
+ */
 export function serializeCookie(name: string, cookie: string | ResponseCookie): string {
-  if (typeof cookie === 'string') return serialize(name, cookie)
-  const { value, expires, ...attributes } = cookie
-  const options: SerializeOptions = { ...attributes }
-  if (expires !== undefined) options.expires = expiresDate(name, expires)
-  return serialize(name, value, options)
+  try {
+    if (typeof cookie === 'string') return serialize(name, cookie)
+    const { value, expires, ...attributes } = cookie
+    const options: SerializeOptions = { ...attributes }
+    if (expires !== undefined) options.expires = expiresDate(name, expires)
+    return serialize(name, value, options)
+  } catch (err) {
+    if (!(err instanceof TypeError) || err.message.startsWith('TsgiResponse:')) throw err
+    // cookie's messages quote the bad input raw (CR/LF included); show it escaped instead.
+    const what = err.message.replace(/:\s[\s\S]*$/, '')
+    throw new TypeError(`TsgiResponse: cookie ${JSON.stringify(name)} cannot be set: ${what}`, { cause: err })
+  }
 }
 
 export class TsgiResponse {

@@ -1,6 +1,8 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fileBody } from '../src/body.js'
-import { TsgiResponse } from '../src/response.js'
+import { isHeaderValue } from '../src/headers.js'
+import { type ResponseCookie, TsgiResponse } from '../src/response.js'
 import { requestEnv } from '../src/testing/index.js'
 
 describe('TsgiResponse finalize', () => {
@@ -174,6 +176,81 @@ describe('TsgiResponse cookies', () => {
     const res = new TsgiResponse(200)
     res.cookies = cookies
     expect(() => res.finalize()).toThrow(TypeError)
+  })
+})
+
+describe('TsgiResponse cookies: hostile names, values and attributes', () => {
+  it.each<[string, Record<string, string | ResponseCookie>, RegExp]>([
+    ['a ; in the name', { 'a;b': 'x' }, /cookie "a;b" cannot be set: .*name/],
+    [
+      'CR/LF in the name',
+      { 'a\r\nSet-Cookie: evil': 'x' },
+      /cookie "a\\r\\nSet-Cookie: evil" cannot be set: .*name/,
+    ],
+    ['= in the name', { 'a=b': 'x' }, /name/],
+    ['an empty name', { '': 'x' }, /name/],
+    ['a NUL in the name', { 'a\u0000': 'x' }, /name/],
+    ['a non-ASCII name', { 'caf\u00e9': 'x' }, /name/],
+    ['a ; in the path', { a: { value: 'x', path: '/; HttpOnly' } }, /path/],
+    ['CR/LF in the path', { a: { value: 'x', path: '/\r\nX-Evil: 1' } }, /path/],
+    ['a ; in the domain', { a: { value: 'x', domain: 'example.com; Secure' } }, /domain/],
+    ['CR/LF in the domain', { a: { value: 'x', domain: 'example.com\r\n' } }, /domain/],
+    ['a bad sameSite', { a: { value: 'x', sameSite: 'lax\r\nX: 1' as 'lax' } }, /sameSite/],
+    ['a bad priority', { a: { value: 'x', priority: 'high; x' as 'high' } }, /priority/],
+    ['a fractional maxAge', { a: { value: 'x', maxAge: 1.5 } }, /maxAge/],
+    ['a NaN maxAge', { a: { value: 'x', maxAge: Number.NaN } }, /maxAge/],
+    ['an invalid expires', { a: { value: 'x', expires: 'not a date' } }, /expires/],
+  ])('refuses %s with a TypeError naming the cookie, and emits nothing', (_label, cookies, detail) => {
+    const res = new TsgiResponse(200)
+    res.cookies = cookies
+    let error: unknown
+    try {
+      res.finalize()
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(TypeError)
+    const message = (error as TypeError).message
+    expect(message).toMatch(/^TsgiResponse: cookie "/)
+    expect(message).toMatch(detail)
+    expect(message).not.toMatch(/[\r\n]/)
+  })
+
+  it('percent-encodes ; , CR, LF, space and non-ASCII in values rather than emitting them', () => {
+    const res = new TsgiResponse(200)
+    res.cookies.a = 'x; Path=/evil\r\nSet-Cookie: y=1, é'
+    res.cookies.b = { value: '"\u0000"' }
+    const headers = res.finalize()[1]
+    expect(headers).toEqual([
+      'Set-Cookie',
+      'a=x%3B%20Path%3D%2Fevil%0D%0ASet-Cookie%3A%20y%3D1%2C%20%C3%A9',
+      'Set-Cookie',
+      'b=%22%00%22',
+    ])
+    for (const value of headers) expect(value).not.toMatch(/[\r\n]/)
+  })
+
+  it('every Set-Cookie it emits is a valid header value with exactly the one cookie (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (name, value) => {
+        const res = new TsgiResponse(200)
+        res.cookies[name] = { value, path: '/', httpOnly: true }
+        let headers: string[]
+        try {
+          headers = res.finalize()[1]
+        } catch (err) {
+          expect(err).toBeInstanceOf(TypeError)
+          expect((err as Error).message).toMatch(/^TsgiResponse: cookie /)
+          return
+        }
+        expect(headers).toHaveLength(2)
+        const line = headers[1]!
+        expect(isHeaderValue(line)).toBe(true)
+        expect(line.startsWith(`${name}=`)).toBe(true)
+        expect(line.slice(name.length + 1).split(';')[0]).toBe(encodeURIComponent(value))
+        expect(line.split(';').length).toBe(3)
+      }),
+    )
   })
 })
 

@@ -80,7 +80,8 @@ function createCompressor(
  * came out so far (nothing while zlib holds them back, unless `flush` asks for a sync flush
  * after every chunk); at the end it finishes the stream and returns the rest. Each chunk is
  * awaited until zlib has consumed it, which carries backpressure to the producer. The stream
- * is destroyed when `signal` aborts.
+ * is made on the first call, so a body that is never read (HEAD, a replaced body) costs no
+ * compressor; it is destroyed when `signal` aborts.
  */
 export function compressorFilter(
   coding: Coding,
@@ -88,16 +89,22 @@ export function compressorFilter(
   flush: boolean,
   signal?: AbortSignal,
 ): BodyFilter {
-  const stream = createCompressor(coding, settings)
   const flushKind = coding === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH
   let out: Buffer[] = []
   let failure: unknown
-  stream.on('data', (data: Buffer) => out.push(data))
-  stream.on('error', (err) => {
-    failure = err
-  })
-  const onAbort = () => stream.destroy()
-  signal?.addEventListener('abort', onAbort, { once: true })
+  let made: ReturnType<typeof createCompressor> | undefined
+  const onAbort = () => made?.destroy()
+  const compressor = () => {
+    if (made) return made
+    const stream = createCompressor(coding, settings)
+    stream.on('data', (data: Buffer) => out.push(data))
+    stream.on('error', (err) => {
+      failure = err
+    })
+    signal?.addEventListener('abort', onAbort, { once: true })
+    made = stream
+    return stream
+  }
 
   const take = (): Buffer | undefined => {
     if (failure !== undefined) throw failure
@@ -106,7 +113,10 @@ export function compressorFilter(
     out = []
     return data
   }
-  const step = (run: (done: (err?: Error | null) => void) => void) =>
+  const step = (
+    stream: ReturnType<typeof createCompressor>,
+    run: (done: (err?: Error | null) => void) => void,
+  ) =>
     new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err)
       stream.once('error', onError)
@@ -118,6 +128,7 @@ export function compressorFilter(
     })
 
   return async function compress(chunk: Chunk | null): Promise<Buffer | undefined> {
+    const stream = compressor()
     if (chunk === null) {
       const ended = once(stream, 'end')
       stream.end()
@@ -126,8 +137,8 @@ export function compressorFilter(
       return take()
     }
     const bytes = toBytes(chunk)
-    if (bytes.byteLength > 0) await step((done) => stream.write(bytes, done))
-    if (flush) await step((done) => stream.flush(flushKind, () => done()))
+    if (bytes.byteLength > 0) await step(stream, (done) => stream.write(bytes, done))
+    if (flush) await step(stream, (done) => stream.flush(flushKind, () => done()))
     return take()
   }
 }

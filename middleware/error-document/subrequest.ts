@@ -1,6 +1,7 @@
 /**
  * ErrorDocument's subrequest: a GET for another path on the same app, with the original
- * request's CGI and `HTTP_*` keys kept under `tsgix.errordocument.*`, run to a finished
+ * request's CGI and `HTTP_*` keys kept under `tsgix.errordocument.*` and no body (the request
+ * object's caches, `tsgix.request.*`, are left out of its env), run to a finished
  * response whatever form the app answers in (a writer's chunks are collected: an error document
  * is small, and the caller needs it whole to decide).
  */
@@ -31,7 +32,13 @@ export function subrequestEnv(env: Env, path: string): Env {
   sub.REQUEST_URI = env.SCRIPT_NAME + path
   delete sub.CONTENT_LENGTH
   delete sub.CONTENT_TYPE
+  delete sub.HTTP_TRANSFER_ENCODING
   sub['tsgi.input'] = empty
+  // A GET without a body: none of the original's parsed body, parameters, uploads or
+  // buffered input may leak into it through the request object's caches.
+  for (const key of Object.keys(sub)) {
+    if (key.startsWith('tsgix.request.') || key === 'tsgix.input.buffered') delete sub[key]
+  }
   return sub
 }
 
@@ -48,7 +55,8 @@ export async function runSubrequest(app: App, env: Env, path: string): Promise<T
       const chunks: Chunk[] = []
       return {
         write: async (chunk: Chunk) => {
-          chunks.push(chunk)
+          // The app may reuse its buffer once write resolves: keep a copy.
+          chunks.push(typeof chunk === 'string' ? chunk : chunk.slice())
         },
         close: async () => resolve([r[0], r[1], chunks as Body]),
       }

@@ -1,7 +1,8 @@
 /**
  * The cookie format of Session::Cookie: `<body>.<signature>`, both base64url. The body is the
  * session's JSON, or with encryption `iv | AES-256-GCM ciphertext | tag`; the signature is
- * HMAC-SHA256 over the body (encrypt-then-MAC), compared in constant time. Each secret gives
+ * HMAC-SHA256 over the body (encrypt-then-MAC), compared in constant time; only its canonical
+ * base64url spelling is accepted, so a cookie cannot be altered and still open. Each secret gives
  * two keys through HKDF-SHA256: one to sign, one to encrypt. The first secret seals; every
  * secret opens, so secrets can be rotated.
  */
@@ -68,6 +69,9 @@ export function open(value: string, keys: readonly CookieKeys[], encrypt: boolea
     return undefined
   }
   const given = Buffer.from(signature, 'base64url')
+  // The last character carries 2 unused bits: only the canonical spelling is accepted, so a
+  // sealed cookie has exactly one valid form.
+  if (given.toString('base64url') !== signature) return undefined
   const match = keys.find((k) => timingSafeEqual(sign(k, body), given))
   if (match === undefined) return undefined
   const bytes = Buffer.from(body, 'base64url')

@@ -108,7 +108,7 @@ export function readCookieSettings(component: string, opts: OptionBag): CookieSe
  * sends an empty value that expires at once. Written by hand: `cookie`'s serializer re-checks
  * every attribute on each call, and this runs on every response that saves a session. The
  * settings were checked at build time; `value` is base64url (ids, sealed cookies) and overrides
- * from the app are checked here.
+ * from the app are checked here: a bad one throws a TypeError rather than reach the header.
  */
 export function setCookie(
   settings: CookieSettings,
@@ -117,10 +117,10 @@ export function setCookie(
   overrides: SessionCookieOverrides,
   expire = false,
 ): string {
+  checkOverrides(overrides)
   const maxAge = expire ? 0 : (overrides.maxAge ?? settings.maxAge)
   const domain = overrides.domain ?? settings.domain
   const path = overrides.path ?? settings.path
-  if (overrides.domain !== undefined || overrides.path !== undefined) checkAttributes(domain, path)
   let out = `${settings.name}=${value}`
   if (maxAge !== undefined) out += `; Max-Age=${Math.floor(maxAge)}`
   if (domain) out += `; Domain=${domain}`
@@ -132,13 +132,28 @@ export function setCookie(
   return `${out}; SameSite=${overrides.sameSite ?? settings.sameSite}`
 }
 
-function checkAttributes(domain: string | undefined, path: string): void {
-  for (const value of [domain, path]) {
-    if (value !== undefined && !ATTRIBUTE.test(value)) {
-      throw new TypeError(
-        `Session: cookie path or domain ${JSON.stringify(value)} from tsgix.session.options is not valid`,
-      )
+const SAME_SITE: readonly unknown[] = ['Strict', 'Lax', 'None']
+
+/** Checks what the app put in `tsgix.session.options`; a bad value throws (the response is then a 500). */
+function checkOverrides(overrides: SessionCookieOverrides): void {
+  const bad = (key: string, value: unknown, must: string) =>
+    new TypeError(
+      `Session: tsgix.session.options.${key} ${JSON.stringify(String(value))} is not valid (${must})`,
+    )
+  const { domain, path, maxAge, sameSite } = overrides
+  for (const [key, value] of [
+    ['domain', domain],
+    ['path', path],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value === '' || !ATTRIBUTE.test(value))) {
+      throw bad(key, value, "non-empty visible ASCII without ';'")
     }
+  }
+  if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
+    throw bad('maxAge', maxAge, 'a number of seconds, 0 or more')
+  }
+  if (sameSite !== undefined && !SAME_SITE.includes(sameSite)) {
+    throw bad('sameSite', sameSite, "'Strict', 'Lax' or 'None'")
   }
 }
 

@@ -13,7 +13,7 @@
  * const app = cascade([staticFiles, dynamicPages], { catch: [404, 405] })
  * @see Plack::App::Cascade
  */
-import { isFileBody } from '../body.js'
+import { discardBody } from '../body.js'
 import { checkOptions } from '../options.js'
 import type { App, AppResult, Body, Delayed, Env, Responder, Triple, Writer } from '../types.js'
 
@@ -84,7 +84,7 @@ async function run(apps: readonly App[], codes: ReadonlySet<number>, env: Env): 
       return last ? res : (respond) => runDelayed(res, from, respond, { apps, codes, env })
     }
     if (last || !codes.has(res[0])) return res
-    discard(res[2])
+    discard(env, res[2])
   }
 }
 
@@ -101,7 +101,7 @@ async function continueFrom(from: number, respond: Responder, r: Run): Promise<v
     const last = i === r.apps.length - 1
     if (typeof res === 'function') return last ? res(respond) : runDelayed(res, i, respond, r)
     if (last || !r.codes.has(res[0])) return void respond(res)
-    discard(res[2])
+    discard(r.env, res[2])
   }
 }
 
@@ -115,7 +115,7 @@ function runDelayed(delayed: Delayed, i: number, respond: Responder, r: Run): Pr
       responded = true
       if (!handedOff && r.codes.has(res[0])) {
         handedOff = true
-        if (res.length >= 3) discard((res as Triple)[2])
+        if (res.length >= 3) discard(r.env, (res as Triple)[2])
         continueFrom(i + 1, respond, r).then(resolve, reject)
         return res.length >= 3 ? undefined : sink
       }
@@ -142,9 +142,9 @@ function runDelayed(delayed: Delayed, i: number, respond: Responder, r: Run): Pr
   })
 }
 
-function discard(body: Body): void {
-  if (Array.isArray(body) || isFileBody(body)) return
-  body[Symbol.asyncIterator]()
-    .return?.()
-    ?.catch(() => {})
+/** Frees a skipped body unread (a node Readable destroyed, a web stream cancelled, `return()` otherwise). */
+function discard(env: Env, body: Body): void {
+  void discardBody(body, (err) => {
+    env['tsgi.errors'].write(`${NAME}: closing a skipped body failed: ${String(err)}\n`)
+  })
 }

@@ -3,9 +3,9 @@
  * Plack::App::Directory.
  *
  * A directory asked for without a trailing slash is redirected (301) to the slash form, the
- * query string kept; with the slash, the answer is an index page: a parent link, then each
- * entry sorted by name with its size, type and modification time. Names are escaped for HTML
- * and percent-encoded in links. The same path rules as File apply (400, 403, 404, 405).
+ * query string kept and leading slashes collapsed (no `//host` open redirect); with the slash,
+ * the answer is an index page: a parent link, then each entry sorted by name with its size,
+ * type and modification time. Names are escaped for HTML and percent-encoded in links. The same path rules as File apply (400, 403, 404, 405).
  *
  * Env keys: reads REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING and File's keys.
  *
@@ -26,9 +26,12 @@ export interface DirectoryOptions extends FileServeOptions {
   readonly root?: string
 }
 
-/** The 301 to the slash form of a directory URL (`url` decoded, `query` raw). */
+/**
+ * The 301 to the slash form of a directory URL (`url` decoded, `query` raw). Leading slashes
+ * are collapsed to one: `//host/` would be a network-path reference, an open redirect.
+ */
 function redirect(url: string, query: string): Triple {
-  const location = `${encodePath(url)}/${query ? `?${query}` : ''}`
+  const location = `${encodePath(url.replace(/^\/{2,}/, '/'))}/${query ? `?${query}` : ''}`
   return [301, ['Location', location, 'Content-Type', 'text/plain', 'Content-Length', '8'], ['Redirect']]
 }
 

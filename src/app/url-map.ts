@@ -5,9 +5,9 @@
  * (ties keep the order of `map` calls); a path matches only at a segment boundary (`/foo`
  * matches `/foo` and `/foo/bar`, not `/foobar`); a trailing slash on a location is ignored.
  * The matched prefix moves from PATH_INFO to the end of SCRIPT_NAME for the sub app, in the
- * same env object, and both are restored once the sub app has responded. A location may be a
- * path-to-regexp pattern (`/users/:id`); its params are merged into `tsgix.route.params`.
- * No match: 404 `Not Found`.
+ * same env object, and both are restored once the sub app has given its response head, or has
+ * failed before giving one. A location may be a path-to-regexp pattern (`/users/:id`); its
+ * params are merged into `tsgix.route.params`. No match: 404 `Not Found`.
  *
  * Env keys: reads HTTP_HOST, SERVER_NAME, SERVER_PORT; moves SCRIPT_NAME and PATH_INFO; sets
  * `tsgix.route.params` for pattern locations.
@@ -101,7 +101,10 @@ function dispatch(mappings: readonly Mapping[], env: Env): ReturnType<App> {
 
     const hadParams = 'tsgix.route.params' in env
     const origParams = env['tsgix.route.params']
+    let restored = false
     const restore = () => {
+      if (restored) return
+      restored = true
       env.PATH_INFO = pathInfo
       env.SCRIPT_NAME = scriptName
       if (!m.params) return
@@ -124,15 +127,32 @@ function callAndRestore(app: App, env: Env, restore: () => void): ReturnType<App
     restore()
     throw err
   }
-  // `restore` returns no filter and no promise, so responseCb answers in the form it was given.
   if (isPromiseLike<AppResult>(res)) {
     return Promise.resolve(res).then(
-      (r) => responseCb(r, restore) as AppResult,
+      (r) => restoring(r, restore),
       (err: unknown) => {
         restore()
         throw err
       },
     )
   }
-  return responseCb(res, restore) as AppResult
+  return restoring(res, restore)
+}
+
+/** Restores when the head is given (`responseCb`), or when a delayed response fails before that. */
+function restoring(res: AppResult, restore: () => void): AppResult {
+  // `restore` returns no filter and no promise, so responseCb answers in the form it was given.
+  const out = responseCb(res, restore) as AppResult
+  if (typeof out !== 'function') return out
+  return (respond) => {
+    try {
+      return Promise.resolve(out(respond)).catch((err: unknown) => {
+        restore()
+        throw err
+      })
+    } catch (err) {
+      restore()
+      throw err
+    }
+  }
 }

@@ -4,8 +4,9 @@
  * `fs.mkdtemp` under `os.tmpdir()`. The directory is removed by {@link removeUploads}, which is
  * also pushed on `tsgix.cleanup.handlers` when the server provides them.
  *
- * Limits (see TsgiRequestOptions): `maxFileSize` per file, `maxFiles`, `maxFields`, and
- * `maxBodySize` per text field; past any of them HttpError 413. A malformed body is HttpError
+ * Limits (see TsgiRequestOptions): `maxFileSize` per file, `maxFiles`, `maxFields`,
+ * `maxBodySize` for all text fields together (they are held in memory) and
+ * `maxMultipartSize` for the whole body; past any of them HttpError 413. A malformed body is HttpError
  * 400. File parts with an empty file name (an empty file input) are skipped, as browsers send.
  *
  * Env keys read: `CONTENT_TYPE`, `tsgi.input`, `tsgix.input.buffered`, `tsgix.cleanup.handlers`.
@@ -39,11 +40,22 @@ export interface MultipartForm {
 }
 
 const dirs = new WeakMap<Env, Promise<string>>()
+// Per env: the removal in progress or done. Once removal started (the server's cleanup ran,
+// say, because the client went away), no new directory is made for that request: nothing
+// would remove it.
+const removals = new WeakMap<Env, Promise<void>>()
 
 function uploadDir(env: Env): Promise<string> {
+  if (removals.has(env)) {
+    return Promise.reject(new Error('TsgiRequest: the request was cleaned up; its uploads cannot be stored'))
+  }
   let dir = dirs.get(env)
   if (dir === undefined) {
-    dir = mkdtemp(join(tmpdir(), 'tsgi-upload-')).then((path) => {
+    dir = mkdtemp(join(tmpdir(), 'tsgi-upload-')).then(async (path) => {
+      if (removals.has(env)) {
+        await rm(path, { recursive: true, force: true })
+        throw new Error('TsgiRequest: the request was cleaned up; its uploads cannot be stored')
+      }
       env['tsgix.request.upload_dir'] = path
       env['tsgix.cleanup.handlers']?.push(removeUploads)
       return path
@@ -53,13 +65,23 @@ function uploadDir(env: Env): Promise<string> {
   return dir
 }
 
-/** Removes this request's upload directory and every file in it. Safe to call more than once. */
-export async function removeUploads(env: Env): Promise<void> {
-  const pending = dirs.get(env)
-  dirs.delete(env)
-  const dir = env['tsgix.request.upload_dir'] ?? (await pending?.catch(() => undefined))
-  delete env['tsgix.request.upload_dir']
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+/**
+ * Removes this request's upload directory and every file in it. Safe to call more than once
+ * and concurrently: every call resolves when the directory is gone. Afterwards no upload can
+ * be stored for this request.
+ */
+export function removeUploads(env: Env): Promise<void> {
+  let removal = removals.get(env)
+  if (removal === undefined) {
+    removal = (async () => {
+      const pending = dirs.get(env)
+      const dir = env['tsgix.request.upload_dir'] ?? (await pending?.catch(() => undefined))
+      delete env['tsgix.request.upload_dir']
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+    })()
+    removals.set(env, removal)
+  }
+  return removal
 }
 
 async function saveFile(
@@ -69,7 +91,13 @@ async function saveFile(
   init: { fieldName: string; filename: string; contentType: string },
   aborted: () => HttpError | undefined,
 ): Promise<TsgiUpload> {
-  const dir = await uploadDir(env)
+  let dir: string
+  try {
+    dir = await uploadDir(env)
+  } catch (err) {
+    stream.resume() // the parser waits until the part is read
+    throw err
+  }
   const failure = aborted()
   if (failure !== undefined) {
     stream.resume()
@@ -122,9 +150,12 @@ export async function parseMultipart(env: Env, limits: BodyLimits): Promise<Mult
   }
   const fields = new MultiMap<string>()
   const files: Promise<TsgiUpload>[] = []
+  let fieldBytes = 0
   parser.on('field', (name, value, info) => {
-    if (info.valueTruncated || info.nameTruncated) fail(new HttpError(413, 'form field too large'))
-    else fields.add(name, value)
+    fieldBytes += Buffer.byteLength(value)
+    if (info.valueTruncated || info.nameTruncated || fieldBytes > limits.maxBodySize) {
+      fail(new HttpError(413, 'form fields too large'))
+    } else fields.add(name, value)
   })
   parser.on('file', (fieldName, stream, info) => {
     // A truncated form errors the part's stream too, possibly before saveFile pipes it; the
@@ -148,7 +179,7 @@ export async function parseMultipart(env: Env, limits: BodyLimits): Promise<Mult
 
   try {
     if (!buffered) env['tsgix.request.body_streamed'] = true
-    await pumpInput(env, Number.POSITIVE_INFINITY, async (chunk) => {
+    await pumpInput(env, limits.maxMultipartSize, async (chunk) => {
       if (failure === undefined && !parser.write(chunk)) {
         await Promise.race([new Promise((resolve) => parser.once('drain', resolve)), failed])
       }

@@ -6,8 +6,8 @@
 /** Limits on reading the request body. */
 export interface TsgiRequestOptions {
   /**
-   * Largest body read whole (urlencoded, JSON, text, bytes), and largest multipart text field,
-   * in bytes. Past it the read fails with HttpError 413.
+   * Largest body read whole (urlencoded, JSON, text, bytes), and the most bytes of text field
+   * values, all together, in a multipart body. Past it the read fails with HttpError 413.
    * @default 1048576 (1 MiB)
    */
   readonly maxBodySize?: number
@@ -26,6 +26,11 @@ export interface TsgiRequestOptions {
    * @default 1000
    */
   readonly maxFields?: number
+  /**
+   * Largest multipart body as a whole (files, fields and framing), in bytes (413 past it).
+   * @default 268435456 (256 MiB), or maxFileSize + maxBodySize when that is larger
+   */
+  readonly maxMultipartSize?: number
 }
 
 /** The options with every default filled in. */
@@ -36,6 +41,7 @@ export const DEFAULT_LIMITS: BodyLimits = Object.freeze({
   maxFileSize: 100 * 1024 * 1024,
   maxFiles: 100,
   maxFields: 1000,
+  maxMultipartSize: 256 * 1024 * 1024,
 })
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof BodyLimits)[]
@@ -57,6 +63,9 @@ export function resolveLimits(options: TsgiRequestOptions | undefined): BodyLimi
       throw new TypeError(`TsgiRequest: option ${key} must be a non-negative integer, got ${String(value)}`)
     }
     out[key] = value
+  }
+  if (options.maxMultipartSize === undefined) {
+    out.maxMultipartSize = Math.max(DEFAULT_LIMITS.maxMultipartSize, out.maxFileSize + out.maxBodySize)
   }
   return out
 }

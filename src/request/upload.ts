@@ -55,9 +55,13 @@ export class TsgiUpload {
     return name.slice(name.lastIndexOf('/') + 1)
   }
 
-  /** {@link rawBasename} with every run of characters other than `A-Za-z0-9_.-` replaced by `_`. */
+  /**
+   * {@link rawBasename} with every run of characters other than `A-Za-z0-9_.-` replaced by `_`;
+   * `''`, `.` and `..` (which name a directory, not a file) become `_`.
+   */
   get basename(): string {
-    return this.rawBasename.replace(/[^\w.-]+/g, '_')
+    const name = this.rawBasename.replace(/[^\w.-]+/g, '_')
+    return name === '' || name === '.' || name === '..' ? '_' : name
   }
 
   /** The content as bytes (reads the whole file). */

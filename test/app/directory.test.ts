@@ -66,6 +66,10 @@ describe('Directory listing', () => {
     ['/sub', 'a=1&b=%20', '', '/sub/?a=1&b=%20'],
     ['', '', '/files', '/files/'],
     ['/stuff..', 'x', '/m', '/m/stuff../?x'],
+    // A leading `//` would make the Location a network-path reference: an open redirect to host "sub".
+    ['//sub', '', '', '/sub/'],
+    ['///sub', 'q', '', '/sub/?q'],
+    ['/\\sub', '', '', '/%5Csub/'],
   ])('redirects %j (query %j, script %j) to %s', async (path, query, script, location) => {
     const [status, headers, body] = await callTriple(
       app,
@@ -86,6 +90,9 @@ describe('Directory listing', () => {
         const res = await fetch('/sub?q=1')
         expect(res.status).toBe(301)
         expect(res.headers.get('location')).toBe('/sub/?q=1')
+        const open = await rawGet(url, '//sub')
+        expect(open.status).toBe(301)
+        expect(open.headers.location).toBe('/sub/')
       },
       { impl: 'Server' },
     )

@@ -66,14 +66,21 @@ export function envFor(pathInfo: string, extra: Record<string, unknown> = {}): E
 }
 
 /** A raw GET of `path` (sent byte for byte) to the server at `url`: status and body. */
-export function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
+export function rawGet(
+  url: string,
+  path: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port, path, method: 'GET', agent: false }, (res) => {
       const parts: Buffer[] = []
       res.on('data', (c: Buffer) => parts.push(c))
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('latin1') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(parts).toString('latin1'),
+        }),
       )
       res.on('error', reject)
     })

@@ -1,10 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { builder, enable, mount } from '../../builder/index.js'
 import { errorDocument } from '../../middleware/error-document.js'
 import { staticFiles } from '../../middleware/static.js'
+import { TsgiRequest } from '../../src/request.js'
 import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, Env } from '../../src/types.js'
 import { FORMS, type Form, type Probe, respondIn } from './forms.js'
@@ -155,6 +157,32 @@ describe('ErrorDocument', () => {
     })
     expect(sub?.CONTENT_LENGTH).toBeUndefined()
     expect(original.PATH_INFO).toBe('/form')
+  })
+
+  it("the subrequest sees none of the original request's parsed body, parameters or uploads", async () => {
+    const body = 'secret=hunter2&a=2'
+    const original = requestEnv({
+      REQUEST_METHOD: 'POST',
+      PATH_INFO: '/form',
+      QUERY_STRING: 'a=1',
+      CONTENT_TYPE: 'application/x-www-form-urlencoded',
+      CONTENT_LENGTH: String(body.length),
+      HTTP_TRANSFER_ENCODING: 'chunked',
+      'tsgi.input': Readable.from([Buffer.from(body)]),
+    })
+    const app = errorDocument({ 404: '/errors/404?page=x', subrequest: true })(async (env) => {
+      const req = new TsgiRequest(env)
+      const params = (await req.parameters()).toMixed()
+      if (env.PATH_INFO.startsWith('/errors/')) {
+        const raw = Buffer.from(await req.bytes()).toString()
+        return [200, ['Content-Type', 'application/json'], [JSON.stringify({ params, raw })]]
+      }
+      expect(params).toEqual({ a: ['1', '2'], secret: 'hunter2' })
+      return [404, ['Content-Type', 'text/plain'], ['nope']]
+    })
+    const out = await go(app, original)
+    expect(out.status).toBe(404)
+    expect(JSON.parse(out.body)).toEqual({ params: { page: 'x' }, raw: '' })
   })
 
   it('collects a subrequest that answers through a writer', async () => {

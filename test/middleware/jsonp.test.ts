@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { jsonp } from '../../middleware/jsonp.js'
+import { headerGet } from '../../src/headers.js'
 import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
 import type { App, AppResult, Env } from '../../src/types.js'
 import { FORMS, respondIn } from './forms.js'
@@ -46,6 +48,13 @@ describe.each(FORMS)('JSONP, %s response', (form) => {
     expect(out.body).toBe(valid ? `/**/${name}(${json})` : json)
   })
 
+  it('sends X-Content-Type-Options: nosniff with a wrapped body only', async () => {
+    const wrapped = await go(jsonp()(api), requestEnv({ QUERY_STRING: 'callback=cb' }))
+    expect(headerGet(wrapped.headers, 'x-content-type-options')).toBe('nosniff')
+    const plain = await go(jsonp()(api), requestEnv({ QUERY_STRING: 'callback=a(b)' }))
+    expect(headerGet(plain.headers, 'x-content-type-options')).toBeUndefined()
+  })
+
   it('wraps +json types and leaves others alone', async () => {
     const typed =
       (type: string): App =>
@@ -76,6 +85,23 @@ describe('JSONP', () => {
     ]
     const out = await go(jsonp()(app), requestEnv({ QUERY_STRING: 'callback=cb' }))
     expect(out.body).toBe('/**/cb([1])')
+  })
+
+  it('never lets a callback break out of the identifier position (property)', async () => {
+    const api: App = () => [200, ['Content-Type', 'application/json'], ['{}']]
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary' }), fc.stringMatching(/^[\w.$[\]()<>;'"`\\/ =%+-]{1,20}$/)),
+        async (name) => {
+          const env = requestEnv({ QUERY_STRING: `callback=${encodeURIComponent(name)}` })
+          const out = await go(jsonp()(api), env)
+          if (out.body === '{}') return
+          expect(out.body).toBe(`/**/${name}({})`)
+          expect(name).toMatch(/^[A-Za-z0-9_.$[\]]+$/)
+          expect(headerGet(out.headers, 'x-content-type-options')).toBe('nosniff')
+        },
+      ),
+    )
   })
 
   it.each([

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type StaticFilesOptions, staticFiles } from '../../middleware/static.js'
 import { testApp } from '../../src/testing/index.js'
 import type { App, AppResult, Env } from '../../src/types.js'
-import { type Fixture, makeFixture } from '../app/file-fixtures.js'
+import { type Fixture, makeFixture, rawGet, SECRET } from '../app/file-fixtures.js'
 
 let fx: Fixture
 beforeAll(() => {
@@ -100,6 +100,46 @@ describe('Static: env (Plack t/Plack-Middleware/static_env.t)', () => {
       expect(await (await fetch('/s/missing.txt')).text()).toBe('ok')
     })
     expect(seen).toEqual(['after /s/hello.txt', '/s/missing.txt admin', 'after /s/missing.txt'])
+  })
+})
+
+describe('Static: traversal through the real server', () => {
+  it.each([
+    ['/sub/../secret.txt', [403, 404]],
+    ['/sub/..%2f..%2foutside/secret.txt', [403]],
+    ['/sub/%2e%2e/%2e%2e/outside/secret.txt', [403, 404]],
+    ['/sub/%252e%252e/%252e%252e/outside/secret.txt', [403]],
+    ['/sub/..%5c..%5coutside%5csecret.txt', [403]],
+    ['/sub/..%00/secret.txt', [400]],
+    ['/sub/../escape.txt', [403, 404]],
+  ])('%s is refused, with passThrough too', async (raw, statuses) => {
+    for (const passThrough of [false, true]) {
+      const app = staticFiles({ path: '/sub/', root: fx.root, passThrough })(ok)
+      await testApp(
+        app,
+        async (_, { url }) => {
+          const res = await rawGet(url, raw)
+          expect(res.body).not.toContain(SECRET)
+          // A path the client can reach the app with anyway may pass through (never a file outside).
+          if (res.body !== 'ok') expect(statuses).toContain(res.status)
+        },
+        { impl: 'Server' },
+      )
+    }
+  })
+
+  it.each([
+    ['../outside/secret.txt'],
+    ['/sub/../../outside/secret.txt'],
+    ['..\\outside\\secret.txt'],
+    ['/escape.txt'],
+    ['/escape-dir/secret.txt'],
+  ])('a rewrite to %j is refused by File', async (target) => {
+    await testApp(staticFiles({ path: () => target, root: fx.root })(ok), async (fetch) => {
+      const res = await fetch('/anything')
+      expect([403, 404]).toContain(res.status)
+      expect(await res.text()).not.toContain(SECRET)
+    })
   })
 })
 

@@ -42,11 +42,11 @@ async function get(app: App, headers: Record<string, string> = {}) {
 // Plack's t/Plack-Middleware/xsendfile.t: Static serves a real file, the request names the variation.
 describe("XSendfile: Plack's xsendfile.t", () => {
   it('sets X-Sendfile to the real path and sends no body', async () => {
-    const app = builder(enable(xSendfile()), enable(staticFiles, { path: /./, root: dir }), () => [
-      404,
-      [],
-      [],
-    ])
+    const app = builder(
+      enable(xSendfile({ trustRequestHeaders: true })),
+      enable(staticFiles, { path: /./, root: dir }),
+      () => [404, [], []],
+    )
     await testApp(app, async (fetch) => {
       const res = await fetch('/report.txt', { headers: { 'X-Sendfile-Type': 'X-Sendfile' } })
       expect(res.status).toBe(200)
@@ -69,13 +69,27 @@ describe('XSendfile: variations', () => {
       'FILE',
     ],
     [
-      'request header',
-      undefined,
+      'trusted request header',
+      { trustRequestHeaders: true },
       { 'X-Sendfile-Type': 'X-Lighttpd-Send-File' },
       'x-lighttpd-send-file',
       'FILE',
     ],
-    ['request header, other case', undefined, { 'X-Sendfile-Type': 'x-sendfile' }, 'x-sendfile', 'FILE'],
+    [
+      'trusted request header, other case',
+      { trustRequestHeaders: true },
+      { 'X-Sendfile-Type': 'x-sendfile' },
+      'x-sendfile',
+      'FILE',
+    ],
+    ['request header ignored by default', undefined, { 'X-Sendfile-Type': 'X-Sendfile' }, 'x-sendfile', null],
+    [
+      'request headers ignored by default, X-Accel-Redirect',
+      undefined,
+      { 'X-Sendfile-Type': 'X-Accel-Redirect', 'X-Accel-Mapping': '/=/internal/' },
+      'x-accel-redirect',
+      null,
+    ],
     [
       'option beats the request header',
       { variation: 'X-Sendfile' },
@@ -93,14 +107,14 @@ describe('XSendfile: variations', () => {
     ['nothing configured', undefined, {}, 'x-sendfile', null],
     [
       'X-Accel-Redirect, mapping header',
-      undefined,
+      { trustRequestHeaders: true },
       { 'X-Sendfile-Type': 'X-Accel-Redirect', 'X-Accel-Mapping': 'DIR/=/internal/' },
       'x-accel-redirect',
       '/internal/report.txt',
     ],
     [
       'X-Accel-Redirect, second of several mappings',
-      undefined,
+      { trustRequestHeaders: true },
       { 'X-Sendfile-Type': 'X-Accel-Redirect', 'X-Accel-Mapping': '/elsewhere/=/nope/, DIR=/files' },
       'x-accel-redirect',
       '/files/report.txt',
@@ -176,7 +190,8 @@ describe('XSendfile: edge cases', () => {
   })
 
   it('reports an unknown variation and leaves the response alone', async () => {
-    const res = await get(xSendfile()(fileApp(() => fileBody(file))), { 'X-Sendfile-Type': 'X-Bogus' })
+    const app = xSendfile({ trustRequestHeaders: true })(fileApp(() => fileBody(file)))
+    const res = await get(app, { 'X-Sendfile-Type': 'X-Bogus' })
     expect(res.body).toBe('file contents')
     expect(res.errors).toContain('unknown variation "X-Bogus"')
   })
@@ -199,10 +214,11 @@ describe('XSendfile: edge cases', () => {
     expect(res.errors).toContain('no X-Accel-Mapping matches')
   })
 
-  it('ignores the X-Accel-Mapping request header when untrusted', async () => {
-    const app = xSendfile({ variation: 'X-Accel-Redirect', trustRequestHeaders: false })(
-      fileApp(() => fileBody(file)),
-    )
+  it.each([
+    ['by default', {}],
+    ['with trustRequestHeaders: false', { trustRequestHeaders: false }],
+  ])('ignores the X-Accel-Mapping request header %s', async (_label, extra) => {
+    const app = xSendfile({ variation: 'X-Accel-Redirect', ...extra })(fileApp(() => fileBody(file)))
     const res = await get(app, { 'X-Accel-Mapping': `${dir}/=/internal/` })
     expect(res.headers.get('x-accel-redirect')).toBeNull()
     expect(res.body).toBe('file contents')

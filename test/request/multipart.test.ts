@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { HttpError } from '../../src/http-error.js'
@@ -156,11 +156,38 @@ describe('multipart bodies', () => {
     ['too many files', [1, 2, 3].map((n) => ({ name: 'f', value: 'x', filename: `${n}` })), { maxFiles: 2 }],
     ['too many fields', [1, 2, 3].map((n) => ({ name: `k${n}`, value: 'v' })), { maxFields: 2 }],
     ['a field over maxBodySize', [{ name: 'k', value: 'x'.repeat(11) }], { maxBodySize: 10 }],
+    [
+      'fields over maxBodySize together (each under it)',
+      [1, 2, 3].map((n) => ({ name: `k${n}`, value: 'x'.repeat(4) })),
+      { maxBodySize: 10 },
+    ],
+    [
+      'a body over maxMultipartSize (each file under maxFileSize)',
+      [1, 2, 3].map((n) => ({ name: 'f', value: Buffer.alloc(400), filename: `${n}` })),
+      { maxMultipartSize: 1000 },
+    ],
   ])('%s is HttpError 413 and leaves no files', async (_label, parts, options) => {
     const env = multipartEnv(multipart(parts))
     expect(await failure(new TsgiRequest(env, options).bodyParameters())).toBe(413)
     expect(env['tsgix.request.upload_dir']).toBeUndefined()
     await runCleanup(env)
+  })
+
+  it('a chunked body (no Content-Length) growing past maxMultipartSize is 413 and leaves no files', async () => {
+    const body = multipart([{ name: 'f', value: Buffer.alloc(300_000, 1), filename: 'f' }])
+    const env = multipartEnv(body, { CONTENT_LENGTH: '', HTTP_TRANSFER_ENCODING: 'chunked' })
+    expect(await failure(new TsgiRequest(env, { maxMultipartSize: 200_000 }).uploads())).toBe(413)
+    expect(env['tsgix.request.upload_dir']).toBeUndefined()
+    await runCleanup(env)
+  })
+
+  it('maxMultipartSize defaults to 256 MiB, or to maxFileSize + maxBodySize when larger', async () => {
+    const huge = String(300 * 1024 * 1024)
+    const small = multipartEnv(Buffer.alloc(0), { CONTENT_LENGTH: huge })
+    expect(await failure(new TsgiRequest(small).uploads())).toBe(413)
+    const big = multipartEnv(Buffer.from(`--${BOUNDARY}--\r\n`), { CONTENT_LENGTH: huge })
+    // Allowed by the size check: the parse then fails on the short body (400), not on the size.
+    expect(await failure(new TsgiRequest(big, { maxFileSize: 400 * 1024 * 1024 }).uploads())).toBe(400)
   })
 
   it('values of exactly the limits pass', async () => {
@@ -196,5 +223,59 @@ describe('multipart bodies', () => {
     const env = multipartEnv(body, { CONTENT_LENGTH: String(body.length + 10) })
     expect(await failure(new TsgiRequest(env).uploads())).toBe(400)
     expect(env['tsgix.request.upload_dir']).toBeUndefined()
+  })
+})
+
+describe('multipart temp files when cleanup runs mid-parse', () => {
+  it('stores no file after the cleanup handlers ran (they would never run again)', async () => {
+    const first = multipart([{ name: 'a', value: 'one', filename: 'a.txt' }])
+    // The same body, cut before its closing boundary, then a second file part.
+    const cut = first.subarray(0, first.length - `--${BOUNDARY}--\r\n`.length)
+    const rest = multipart([{ name: 'b', value: 'two', filename: 'b.txt' }])
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let firstSaved: () => void = () => {}
+    const saved = new Promise<void>((resolve) => {
+      firstSaved = resolve
+    })
+    const env = multipartEnv(Buffer.alloc(0), {
+      CONTENT_LENGTH: String(cut.length + rest.length),
+      'tsgi.input': (async function* () {
+        yield cut
+        firstSaved()
+        await released
+        yield rest
+      })(),
+    })
+    const parsed = new TsgiRequest(env).uploads().then(
+      (uploads) => uploads,
+      (err: unknown) => err,
+    )
+    await saved
+    // The first part's file is being written; the server now cleans the request up.
+    for (;;) {
+      const dir = env['tsgix.request.upload_dir']
+      if (dir !== undefined && existsSync(join(dir, '0'))) break
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const firstDir = env['tsgix.request.upload_dir']!
+    await runCleanup(env)
+    expect(existsSync(firstDir)).toBe(false)
+    release()
+    const outcome = await parsed
+    expect(outcome).toBeInstanceOf(Error)
+    const later = env['tsgix.request.upload_dir']
+    expect(later === undefined || !existsSync(later)).toBe(true)
+  })
+
+  it('concurrent removals both resolve only once the directory is gone', async () => {
+    const env = multipartEnv(multipart([{ name: 'f', value: 'data', filename: 'a.txt' }]))
+    const upload = (await new TsgiRequest(env).upload('f'))!
+    const dir = dirname(upload.path)
+    const a = new TsgiRequest(env).cleanup().then(() => existsSync(dir))
+    const b = new TsgiRequest(env).cleanup().then(() => existsSync(dir))
+    expect(await Promise.all([a, b])).toEqual([false, false])
   })
 })

@@ -3,8 +3,11 @@
  * are removed by the server's cleanup handlers.
  */
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HttpError } from '../../src/http-error.js'
 import { TsgiRequest } from '../../src/request.js'
@@ -141,5 +144,74 @@ describe('TsgiRequest on the node server', () => {
       body: 'x'.repeat(100),
     })
     expect(await ok.text()).toBe('x'.repeat(100))
+  })
+})
+
+describe('TsgiRequest on the node server: a client that disconnects mid-upload', () => {
+  it('rejects the parse and leaves no partial temp file behind', async () => {
+    const boundary = 'tsgi-abort-boundary'
+    let uploadDir: string | undefined
+    let partialSeen = false
+    let settle: (outcome: unknown) => void = () => {}
+    const outcome = new Promise<unknown>((resolve) => {
+      settle = resolve
+    })
+    let bodyFlowing: () => void = () => {}
+    const flowing = new Promise<void>((resolve) => {
+      bodyFlowing = resolve
+    })
+    const url = await start(async (env) => {
+      const input = env['tsgi.input']
+      let relayed = 0
+      // Relays the socket's bytes; once the file part is being written, says so and waits
+      // until the partial temp file is on disk.
+      env['tsgi.input'] = (async function* () {
+        for await (const chunk of input) {
+          yield chunk
+          relayed += chunk.byteLength
+          if (relayed > 256 * 1024 && !partialSeen) {
+            for (;;) {
+              uploadDir = env['tsgix.request.upload_dir']
+              if (uploadDir !== undefined && existsSync(join(uploadDir, '0'))) break
+              await new Promise((resolve) => setImmediate(resolve))
+            }
+            partialSeen = true
+            bodyFlowing()
+          }
+        }
+      })()
+      const req = new TsgiRequest(env)
+      try {
+        settle(await req.uploads())
+      } catch (err) {
+        settle(err)
+      }
+      return [200, [], []]
+    })
+    const { port } = new URL(url)
+    const socket = connect(Number(port), '127.0.0.1')
+    await once(socket, 'connect')
+    const head =
+      `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+      `Content-Length: ${10 * 1024 * 1024}\r\n\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n`
+    socket.write(head)
+    const slice = Buffer.alloc(64 * 1024, 0x61)
+    const pump = async () => {
+      while (!partialSeen && !socket.destroyed) {
+        if (!socket.write(slice)) await Promise.race([once(socket, 'drain'), flowing])
+      }
+    }
+    await Promise.all([pump(), flowing])
+    socket.destroy()
+    const err = await outcome
+    expect(err).toBeInstanceOf(HttpError)
+    expect((err as HttpError).status).toBe(400)
+    expect(uploadDir).toBeDefined()
+    // Removed by the failed parse itself, before the server's cleanup handlers run.
+    expect(existsSync(uploadDir!)).toBe(false)
+    await server!.close()
+    server = undefined
+    expect(existsSync(uploadDir!)).toBe(false)
   })
 })

@@ -60,7 +60,7 @@ describe('File: path traversal', () => {
           expect(res.body).not.toContain(SECRET)
         }
         const ok = await rawGet(url, '/hello.txt')
-        expect(ok).toEqual({ status: 200, body: 'Hello\n' })
+        expect([ok.status, ok.body]).toEqual([200, 'Hello\n'])
       },
       { impl: 'Server' },
     )

@@ -106,6 +106,65 @@ describe('parseRange', () => {
   })
 })
 
+describe('parseRange against hostile headers', () => {
+  // Numbers a client might send: small, near the size, past 2^53, hundreds of digits, zero-padded.
+  const number = fc.oneof(
+    fc.nat(3000).map(String),
+    fc.bigInt({ min: 2n ** 53n - 2n, max: 2n ** 64n }).map(String),
+    fc.constantFrom('9'.repeat(400), `${'0'.repeat(50)}7`, '18446744073709551616'),
+  )
+  const spec = fc.oneof(
+    fc.tuple(number, number).map(([a, b]) => `${a}-${b}`),
+    number.map((a) => `${a}-`),
+    number.map((b) => `-${b}`),
+    fc.constantFrom('-', '-0', '0-0', ' 1 - 2 ', '-1-2', '+1-2', '1e3-'),
+  )
+
+  it('every range is inside the file, ordered, disjoint, and the total never exceeds the size (property)', () => {
+    fc.assert(
+      fc.property(fc.array(spec, { minLength: 1, maxLength: 120 }), fc.nat(3000), (specs, size) => {
+        const r = parseRange(`bytes=${specs.join(',')}`, size)
+        if (specs.length > MAX_RANGES) expect(r.kind).toBe('none')
+        if (r.kind !== 'ranges') return
+        expect(r.ranges.length).toBeLessThanOrEqual(MAX_RANGES)
+        let total = 0
+        const sorted = [...r.ranges].sort((a, b) => a.start - b.start)
+        sorted.forEach((x, i) => {
+          expect(Number.isSafeInteger(x.start) && Number.isSafeInteger(x.end)).toBe(true)
+          expect(x.start).toBeGreaterThanOrEqual(0)
+          expect(x.end).toBeLessThan(size)
+          expect(x.start).toBeLessThanOrEqual(x.end)
+          if (i > 0) expect(x.start).toBeGreaterThan(sorted[i - 1]!.end + 1)
+          total += x.end - x.start + 1
+        })
+        expect(total).toBeLessThanOrEqual(size)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it.each([
+    ['bytes=0-9007199254740993', [[0, 999]]],
+    [`bytes=0-${'9'.repeat(400)}`, [[0, 999]]],
+    [`bytes=-${'9'.repeat(400)}`, [[0, 999]]],
+    [`bytes=${Array(MAX_RANGES).fill('0-').join(',')}`, [[0, 999]]],
+    [`bytes=${Array(MAX_RANGES).fill('-1').join(',')}`, [[999, 999]]],
+  ])('%s', (header, expected) => {
+    expect(parseRange(header, 1000)).toEqual({
+      kind: 'ranges',
+      ranges: expected.map(([start, end]) => ({ start, end })),
+    })
+  })
+
+  it.each([
+    'bytes=9007199254740993-',
+    `bytes=${'9'.repeat(400)}-`,
+    'bytes=18446744073709551616-18446744073709551617',
+  ])('%s (start past 2^53) is unsatisfiable', (header) => {
+    expect(parseRange(header, 1000)).toEqual({ kind: 'unsatisfiable' })
+  })
+})
+
 describe('ifRangeMatches', () => {
   const mtime = Date.parse('2020-01-02T03:04:05.678Z')
   it.each([
