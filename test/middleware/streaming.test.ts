@@ -217,32 +217,35 @@ describe.each(NAMES)('%s', (name) => {
     expect(out.body).toBe('')
   })
 
-  it.skipIf(name === 'BufferedStreaming, force')('keeps backpressure on a writer', async () => {
-    const gates: (() => void)[] = []
-    const respond = ((r: Triple | Head) =>
-      r.length >= 3
-        ? undefined
-        : ({
-            write: () => new Promise<void>((resolve) => gates.push(resolve)),
-            close: async () => {},
-          } satisfies Writer)) as Responder
-    let writer: Writer | undefined
-    const res = await c.mw(() => (r: Responder) => {
-      writer = r([200, headersOf(c)])
-    })(envOf(c))
-    void Promise.resolve((res as Delayed)(respond)).catch(() => {})
-    while (writer === undefined) await nextTurn()
-    let done = false
-    const written = writer.write('data: x\n\n').then(() => {
-      done = true
+  // BufferedStreaming with force buffers by design: backpressure does not apply to it.
+  if (name !== 'BufferedStreaming, force') {
+    it.skipIf(name === 'BufferedStreaming, force')('keeps backpressure on a writer', async () => {
+      const gates: (() => void)[] = []
+      const respond = ((r: Triple | Head) =>
+        r.length >= 3
+          ? undefined
+          : ({
+              write: () => new Promise<void>((resolve) => gates.push(resolve)),
+              close: async () => {},
+            } satisfies Writer)) as Responder
+      let writer: Writer | undefined
+      const res = await c.mw(() => (r: Responder) => {
+        writer = r([200, headersOf(c)])
+      })(envOf(c))
+      void Promise.resolve((res as Delayed)(respond)).catch(() => {})
+      while (writer === undefined) await nextTurn()
+      let done = false
+      const written = writer.write('data: x\n\n').then(() => {
+        done = true
+      })
+      while (gates.length === 0) await nextTurn()
+      await nextTurn()
+      expect(done).toBe(false)
+      gates[0]!()
+      await written
+      expect(done).toBe(true)
     })
-    while (gates.length === 0) await nextTurn()
-    await nextTurn()
-    expect(done).toBe(false)
-    gates[0]!()
-    await written
-    expect(done).toBe(true)
-  })
+  }
 })
 
 describe('text split across chunks', () => {
