@@ -7,6 +7,7 @@
 import { toBytes } from '../body.js'
 import type { AbortReason, Chunk, Writer } from '../types.js'
 import { type Exchange, logError } from './fetch-exchange.js'
+import { lengthMismatch } from './framing.js'
 
 function isChunk(value: unknown): value is Chunk {
   return typeof value === 'string' || value instanceof Uint8Array
@@ -34,12 +35,32 @@ export function discardBody(body: unknown, errors: { write(m: string): unknown }
   }
 }
 
-/** A stream that reads `body` one chunk per pull. */
+/**
+ * Counts the bytes of a body whose `Content-Length` is `declared`: `add` and `end` give a
+ * message when the body outgrows it or ends short of it (the response then fails, spec 5.3).
+ */
+function lengthGuard(declared: number | undefined): {
+  add(n: number): string | undefined
+  end(): string | undefined
+} {
+  let sent = 0
+  return {
+    add(n) {
+      sent += n
+      return declared !== undefined && sent > declared ? lengthMismatch(declared, sent, true) : undefined
+    },
+    end: () => (declared !== undefined && sent !== declared ? lengthMismatch(declared, sent) : undefined),
+  }
+}
+
+/** A stream that reads `body` one chunk per pull; `declared` is its Content-Length, if any. */
 export function iterableStream(
   body: AsyncIterable<unknown>,
   ex: Exchange,
   errors: { write(m: string): unknown },
+  declared?: number,
 ): ReadableStream<Uint8Array> {
+  const guard = lengthGuard(declared)
   let iterator: AsyncIterator<unknown> | undefined
   let stopping: Promise<void> | undefined
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined
@@ -67,6 +88,8 @@ export function iterableStream(
             const r = await iterator.next()
             if (stopping) return
             if (r.done) {
+              const short = guard.end()
+              if (short !== undefined) throw new Error(short)
               stopping = Promise.resolve()
               c.close()
               ex.complete()
@@ -75,6 +98,8 @@ export function iterableStream(
             if (!isChunk(r.value))
               throw new TypeError(`body chunk is ${typeof r.value}, not a string or Uint8Array`)
             const bytes = toBytes(r.value)
+            const long = guard.add(bytes.byteLength)
+            if (long !== undefined) throw new Error(long)
             if (bytes.byteLength > 0) return c.enqueue(bytes)
           }
         } catch (err) {
@@ -101,8 +126,22 @@ export function iterableStream(
   return stream
 }
 
-/** A stream fed by a {@link Writer}; `write` resolves when the reader has taken what was queued. */
-export function writerStream(ex: Exchange): { stream: ReadableStream<Uint8Array>; writer: Writer } {
+/**
+ * A stream fed by a {@link Writer}; `write` resolves when the reader has taken what was queued.
+ * A body that breaks its Content-Length (`declared`) fails the response: that write or
+ * `close` rejects.
+ */
+export function writerStream(
+  ex: Exchange,
+  errors: { write(m: string): unknown },
+  declared?: number,
+): { stream: ReadableStream<Uint8Array>; writer: Writer } {
+  const guard = lengthGuard(declared)
+  const broken = (message: string): Promise<void> => {
+    logError(errors, `response body failed: ${message}`)
+    ex.abort('server-error')
+    return Promise.reject(new Error(`tsgi: ${message}`))
+  }
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined
   let waiters: { resolve(): void; reject(err: Error): void }[] = []
   let failure: Error | undefined
@@ -142,6 +181,8 @@ export function writerStream(ex: Exchange): { stream: ReadableStream<Uint8Array>
         return Promise.reject(new TypeError('Writer.write: chunk must be a string or Uint8Array'))
       const bytes = toBytes(chunk)
       if (bytes.byteLength === 0 || !controller) return Promise.resolve()
+      const long = guard.add(bytes.byteLength)
+      if (long !== undefined) return broken(long)
       controller.enqueue(bytes)
       if ((controller.desiredSize ?? 0) > 0) return Promise.resolve()
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }))
@@ -149,6 +190,8 @@ export function writerStream(ex: Exchange): { stream: ReadableStream<Uint8Array>
     close() {
       if (failure || closed) return Promise.resolve()
       closed = true
+      const short = guard.end()
+      if (short !== undefined) return broken(short)
       controller?.close()
       ex.complete()
       return Promise.resolve()

@@ -13,13 +13,14 @@
  * @example export default { fetch: (req, _env, ctx) => handler(req, { waitUntil: (p) => ctx.waitUntil(p) }) }
  */
 import { arrayBodyLength, isAsyncIterable, isPromiseLike } from '../body.js'
-import { headerExists, headerRemove, headerSet, toWebHeaders, validateHead } from '../headers.js'
+import { headerExists, headerSet, toWebHeaders, validateHead } from '../headers.js'
 import { errorStatus, HttpError } from '../http-error.js'
 import { statusText, statusWithNoEntityBody } from '../status.js'
 import type { App, Delayed, Env, ErrorStream, Head, HeaderList, Responder, Triple, Writer } from '../types.js'
 import { discardBody, iterableStream, nullWriter, refusedWriter, writerStream } from './fetch-body.js'
 import { type FetchInfo, fetchEnv } from './fetch-env.js'
 import { Exchange, logError } from './fetch-exchange.js'
+import { declaredLength, isContentLength, isTransferEncoding, lengthMismatch } from './framing.js'
 
 export type { FetchInfo } from './fetch-env.js'
 
@@ -117,12 +118,24 @@ function failure(err: unknown, env: Env, ex: Exchange): globalThis.Response {
   return validateHead(status, extra) === undefined ? plain(status, extra) : plain(status)
 }
 
+/**
+ * The app's headers as web `Headers`, without the framing fields the runtime owns:
+ * `Transfer-Encoding`, and `Content-Length` beside it (chunked framing wins, spec 5.2). A
+ * message naming the field when the runtime refuses a value (one above U+00FF, say).
+ */
 function webHeaders(headers: HeaderList): globalThis.Headers | string {
-  try {
-    return toWebHeaders(headers)
-  } catch (err) {
-    return `invalid headers: ${err instanceof Error ? err.message : String(err)}`
+  const chunked = headers.some((name, i) => i % 2 === 0 && isTransferEncoding(name))
+  const out = new globalThis.Headers()
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (isTransferEncoding(name) || (chunked && isContentLength(name))) continue
+    try {
+      out.append(name, headers[i + 1]!)
+    } catch (err) {
+      return `invalid value for header ${JSON.stringify(name)}: ${err instanceof Error ? err.message : String(err)}`
+    }
   }
+  return out
 }
 
 function toResponse(triple: unknown, env: Env, ex: Exchange): globalThis.Response {
@@ -136,22 +149,31 @@ function toResponse(triple: unknown, env: Env, ex: Exchange): globalThis.Respons
     discardBody(body, errors)
     return rejected(bad, env, ex)
   }
-  const out = [...headers]
-  headerRemove(out, 'Transfer-Encoding')
   const noEntity = statusWithNoEntityBody(status)
   const noBody = noEntity || env.REQUEST_METHOD === 'HEAD'
+  const declared = noBody ? undefined : declaredLength(headers)
   let payload: Uint8Array | ReadableStream<Uint8Array> | null = null
+  const out = [...headers]
   if (Array.isArray(body)) {
-    if (!noEntity && !headerExists(out, 'Content-Length'))
-      headerSet(out, 'Content-Length', String(arrayBodyLength(body)))
+    const length = arrayBodyLength(body)
+    const mismatch = typeof declared === 'number' && declared !== length
+    if (typeof declared === 'string' || mismatch) {
+      return rejected(mismatch ? lengthMismatch(declared, length) : (declared as string), env, ex)
+    }
+    if (!noEntity && !headerExists(out, 'Content-Length') && !headerExists(out, 'Transfer-Encoding'))
+      headerSet(out, 'Content-Length', String(length))
     if (!noBody) payload = Buffer.concat(body.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
   } else if (noBody) discardBody(body, errors)
+  if (typeof declared === 'string') {
+    discardBody(body, errors)
+    return rejected(declared, env, ex)
+  }
   const web = webHeaders(out)
   if (typeof web === 'string') {
     discardBody(body, errors)
     return rejected(web, env, ex)
   }
-  if (!noBody && !Array.isArray(body)) payload = iterableStream(body, ex, errors)
+  if (!noBody && !Array.isArray(body)) payload = iterableStream(body, ex, errors, declared)
   // Node's typed arrays are generic over their buffer; the DOM's BodyInit names only ArrayBuffer.
   const response = new globalThis.Response(payload as BodyInit | null, {
     status,
@@ -164,16 +186,13 @@ function toResponse(triple: unknown, env: Env, ex: Exchange): globalThis.Respons
 
 function streaming(head: Head, env: Env, ex: Exchange): { response: globalThis.Response; writer: Writer } {
   const [status, headers] = head
-  const bad = headCheck(status, headers)
-  const out = bad === undefined ? [...headers] : []
-  headerRemove(out, 'Transfer-Encoding')
-  const web = bad === undefined ? webHeaders(out) : bad
+  const noBody = statusWithNoEntityBody(status) || env.REQUEST_METHOD === 'HEAD'
+  const bad = headCheck(status, headers) ?? (noBody ? undefined : declaredLength(headers))
+  const web = typeof bad === 'string' ? bad : webHeaders(headers)
   if (typeof web === 'string') return { response: rejected(web, env, ex), writer: refusedWriter(web) }
   const init = { status, statusText: reasonPhrase(env, status), headers: web }
-  if (statusWithNoEntityBody(status) || env.REQUEST_METHOD === 'HEAD') {
-    return { response: new globalThis.Response(null, init), writer: nullWriter(ex) }
-  }
-  const { stream, writer } = writerStream(ex)
+  if (noBody) return { response: new globalThis.Response(null, init), writer: nullWriter(ex) }
+  const { stream, writer } = writerStream(ex, envErrors(env), typeof bad === 'number' ? bad : undefined)
   return { response: new globalThis.Response(stream, init), writer }
 }
 

@@ -11,7 +11,8 @@ import { validateHead } from '../headers.js'
 import { statusText } from '../status.js'
 import type { Chunk, Env, HeaderList, Responder } from '../types.js'
 import { buildEnv, plainTarget } from './node-env.js'
-import { describeError, rejected, runCleanup, type ServerContext } from './node-exchange.js'
+import type { ServerContext } from './node-exchange.js'
+import { describeError, rejected, runCleanup } from './node-lifecycle.js'
 import { measureArray } from './node-write.js'
 
 const SKIP = new Set(['content-length', 'transfer-encoding', 'connection'])

@@ -5,6 +5,7 @@
  * status) while the head is unsent, and a destroyed connection once it is out.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
 import { isPromiseLike } from '../body.js'
 import { validateHead } from '../headers.js'
@@ -12,7 +13,8 @@ import { errorStatus } from '../http-error.js'
 import { statusText } from '../status.js'
 import type { AbortReason, App, Env, HeaderList } from '../types.js'
 import type { EnvConfig } from './node-env.js'
-import { outHeaders, typeName } from './node-write.js'
+import { describeError, endUnreadBody, ResponseAbortedError, runCleanup } from './node-lifecycle.js'
+import { outHeaders, transportCheck } from './node-write.js'
 
 /** What every request of one server (or listener) shares. */
 export interface ServerContext {
@@ -30,27 +32,7 @@ export interface ServerContext {
   onEnded: (() => void) | undefined
 }
 
-/** The error Writer.write/close reject with once the request was aborted; its message names the reason. */
-export class ResponseAbortedError extends Error {
-  readonly reason: unknown
-  constructor(reason: unknown) {
-    super(`tsgi: response aborted (${String(reason)})`)
-    this.name = 'ResponseAbortedError'
-    this.reason = reason
-  }
-}
-
-/** A settled promise shared by writes that need not wait. */
-export const RESOLVED = Promise.resolve()
-
-function ignore(): void {}
-
-/** A promise rejected with `err` that never counts as unhandled (the app may not await it). */
-export function rejected(err: Error): Promise<void> {
-  const p = Promise.reject(err)
-  p.catch(ignore)
-  return p
-}
+const EMPTY = Buffer.alloc(0)
 
 /** The state of one request: what was answered, what is being streamed, and whether it was aborted. */
 export class Exchange {
@@ -66,6 +48,12 @@ export class Exchange {
   status = 200
   headers: HeaderList = []
   reason: string | undefined
+  /** The head holds octets U+0080 to U+00FF: it must leave alone, as latin1 (see writeHead). */
+  obsText = false
+  /** The body length the app's Content-Length declares; undefined when none (or chunked). */
+  declared: number | undefined
+  /** Body bytes written so far, counted only while `declared` is set. */
+  sent = 0
   iterator: AsyncIterator<unknown> | undefined
   source: Readable | undefined
   timer: NodeJS.Timeout | undefined
@@ -73,11 +61,16 @@ export class Exchange {
   /** The Writer of a streaming response was closed. */
   writerClosed = false
 
+  /** The connection, kept: a destroyed request lets go of its socket. */
+  readonly socket: Socket
+
   constructor(
     readonly ctx: ServerContext,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-  ) {}
+  ) {
+    this.socket = req.socket
+  }
 
   /** `tsgix.signal`, made when first read (already aborted if the request was). */
   get signal(): AbortSignal {
@@ -90,7 +83,11 @@ export class Exchange {
 
   /** `tsgix.early_hints`: sends a 103 with `headers` while the final head is not out (HTTP/1.1 only). */
   readonly earlyHints = (headers: HeaderList): void => {
-    const problem = validateHead(103, headers)
+    let problem = validateHead(103, headers)
+    if (problem === undefined) {
+      const checked = transportCheck(headers)
+      if (typeof checked === 'string') problem = checked
+    }
     if (problem !== undefined) throw new TypeError(`tsgix.early_hints: ${problem}`)
     if (this.res.headersSent || this.req.httpVersion === '1.0') return
     const hints: Record<string, string | string[]> = {}
@@ -102,7 +99,12 @@ export class Exchange {
       else if (Array.isArray(prev)) prev.push(value)
       else hints[name] = [prev, value]
     }
-    this.res.writeEarlyHints(hints)
+    try {
+      this.res.writeEarlyHints(hints)
+    } catch (err) {
+      // node checks the syntax of Link values itself, in a message that names no field
+      throw new TypeError(`tsgix.early_hints: invalid value for header "Link": ${(err as Error).message}`)
+    }
   }
 
   /** Resolves on the next 'drain'; rejects when the request is aborted first. */
@@ -119,11 +121,24 @@ export class Exchange {
     return new Promise((resolve, reject) => waiters.push([resolve, reject]))
   }
 
-  /** Writes the stored head; `length` becomes Content-Length when the app set none. */
-  writeHead(length: number | undefined): void {
+  /**
+   * Writes the stored head; `length` becomes Content-Length when the app set none. False when
+   * node refused it (then a 500 went out instead). node sends a head together with a first
+   * string chunk, in that chunk's encoding (UTF-8): a head holding obs-text is sent ahead on
+   * its own, as latin1, so each such character is one octet whatever the body.
+   */
+  writeHead(length: number | undefined): boolean {
     const [headers] = outHeaders(this.headers, length)
-    if (this.reason === undefined) this.res.writeHead(this.status, headers)
-    else this.res.writeHead(this.status, this.reason, headers)
+    const res = this.res
+    try {
+      if (this.reason === undefined) res.writeHead(this.status, headers)
+      else res.writeHead(this.status, this.reason, headers)
+    } catch (err) {
+      this.invalid(`node refused the response head: ${(err as Error).message}`)
+      return false
+    }
+    if (this.obsText && !this.bodyless) res.write(EMPTY)
+    return true
   }
 
   /** A complete short text response (used for errors), unless a head is already out. */
@@ -137,13 +152,15 @@ export class Exchange {
       'Content-Length',
       String(Buffer.byteLength(text)),
     ]
-    res.writeHead(status, extra.length > 0 ? headers.concat(extra) : headers)
+    // The reason is given: a refused writeHead may have left the app's status message behind.
+    res.writeHead(status, statusText(status), extra.length > 0 ? headers.concat(extra) : headers)
     res.end(text)
   }
 
   /** A response the app gave failed validation: nothing of it goes out; the client gets a 500. */
   invalid(problem: string): void {
     this.report(problem)
+    this.abort('server-error')
     this.plain(500, 'Internal Server Error', [])
   }
 
@@ -169,7 +186,10 @@ export class Exchange {
       return
     }
     const status = errorStatus(err) ?? 500
-    if (status >= 500) this.report(describeError(err))
+    if (status >= 500) {
+      this.report(describeError(err))
+      this.abort('server-error')
+    }
     const e = err as { message?: unknown; expose?: unknown; headers?: unknown }
     const expose = typeof e.expose === 'boolean' ? e.expose : status < 500
     const text = expose && typeof e.message === 'string' && e.message !== '' ? e.message : statusText(status)
@@ -218,33 +238,10 @@ export class Exchange {
   onClose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     if (!this.res.writableFinished) this.abort('client-disconnected')
+    else endUnreadBody(this.req, this.socket)
     const ctx = this.ctx
     ctx.inflight.delete(this)
     runCleanup(ctx, this.env, (message) => this.report(message))
     if (ctx.closing) ctx.onEnded?.()
   }
-}
-
-/** Runs `tsgix.cleanup.handlers` in order, each awaited; failures are reported, not thrown. */
-export function runCleanup(ctx: ServerContext, env: Env, report: (message: string) => void): void {
-  const handlers = env['tsgix.cleanup.handlers']
-  if (!Array.isArray(handlers) || handlers.length === 0) return
-  const run = (async () => {
-    for (const handler of handlers) {
-      try {
-        if (typeof handler !== 'function') throw new TypeError(`cleanup handler is ${typeName(handler)}`)
-        await handler(env)
-      } catch (err) {
-        report(`cleanup handler failed: ${describeError(err)}`)
-      }
-    }
-  })()
-  ctx.cleanups.add(run)
-  run.then(() => ctx.cleanups.delete(run))
-}
-
-/** An error's stack (or a description of a non-error) for tsgi.errors. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`
-  return `non-error thrown: ${typeName(err)} ${String(err)}`
 }

@@ -8,11 +8,15 @@ import { discardBody, isAsyncIterable, isPromiseLike } from '../body.js'
 import { validateHead } from '../headers.js'
 import { statusWithNoEntityBody } from '../status.js'
 import type { AppResult, Chunk, Delayed, FileBody, HeaderList, Responder, Writer } from '../types.js'
+import { declaredLength, lengthMismatch } from './framing.js'
 import { buildEnv, type EnvTarget } from './node-env.js'
-import { Exchange, RESOLVED, ResponseAbortedError, rejected, type ServerContext } from './node-exchange.js'
-import { isChunk, measureArray, sendFile, streamIterable, typeName } from './node-write.js'
+import { Exchange, type ServerContext } from './node-exchange.js'
+import { ResponseAbortedError } from './node-lifecycle.js'
+import { measureArray, sendFile, streamIterable, transportCheck, typeName } from './node-write.js'
+import { deadWriter, liveWriter } from './node-writer.js'
 
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/
+const OBS_TEXT = /[\x80-\xff]/
 
 /** Handles one node request with `ctx.app`. */
 export function handleRequest(
@@ -32,6 +36,7 @@ export function handleRequest(
   ctx.inflight.add(ex)
   ;(res as ExchangeHolder)[EXCHANGE] = ex
   res.on('close', onResponseClose)
+  if (res.socket === null) waitForSocket(req, res as ExchangeHolder)
   if (ctx.requestTimeout > 0) ex.timer = setTimeout(onTimeout, ctx.requestTimeout, ex)
   let result: AppResult | PromiseLike<AppResult>
   try {
@@ -56,6 +61,18 @@ function onResponseClose(this: ExchangeHolder): void {
   const ex = this[EXCHANGE]
   this[EXCHANGE] = undefined
   ex?.onClose()
+}
+
+/**
+ * A pipelined request queues behind the responses before it: its response has no socket yet,
+ * and gets no 'close' at all if the connection dies first. The socket's 'close' ends it then,
+ * so its signal aborts and its cleanup handlers run.
+ */
+function waitForSocket(req: IncomingMessage, res: ExchangeHolder): void {
+  const socket = req.socket
+  const onSocketClose = () => onResponseClose.call(res)
+  socket.once('close', onSocketClose)
+  res.once('close', () => socket.off('close', onSocketClose))
 }
 
 function onTimeout(ex: Exchange): void {
@@ -84,8 +101,15 @@ function runDelayed(ex: Exchange, delayed: Delayed): void {
   }
 }
 
-/** The responder of a delayed response. It never throws: misuse is reported and answered. */
+/**
+ * The responder of a delayed response. A second call throws (spec 4.4) unless the request was
+ * aborted: output after an abort is discarded. Other misuse is reported and answered.
+ */
 function respond(ex: Exchange, r: unknown): Writer | undefined {
+  if (ex.responded && ex.abortReason === undefined) {
+    if (Array.isArray(r)) void discardBody(r[2])
+    throw new Error('tsgi: respond() called twice')
+  }
   if (Array.isArray(r) && r.length >= 3) {
     respondTriple(ex, r)
     return undefined
@@ -116,6 +140,13 @@ function take(ex: Exchange, body: unknown): boolean {
 function setHead(ex: Exchange, status: unknown, headers: unknown): string | undefined {
   const problem = validateHead(status, headers)
   if (problem !== undefined) return problem
+  if ((status as number) < 200) {
+    return `invalid status ${status as number}: a 1xx status is interim, not a final response (use tsgix.early_hints or tsgix.io)`
+  }
+  const checked = transportCheck(headers as HeaderList)
+  if (typeof checked === 'string') return checked
+  const declared = declaredLength(headers as HeaderList)
+  if (typeof declared === 'string') return declared
   const reason = ex.env['tsgix.reason_phrase']
   if (reason !== undefined && (typeof reason !== 'string' || BAD_REASON.test(reason))) {
     return `invalid tsgix.reason_phrase ${JSON.stringify(reason)}: must be a string without control characters`
@@ -123,7 +154,9 @@ function setHead(ex: Exchange, status: unknown, headers: unknown): string | unde
   ex.status = status as number
   ex.headers = headers as HeaderList
   ex.reason = reason
+  ex.obsText = checked || (reason !== undefined && OBS_TEXT.test(reason))
   ex.bodyless = statusWithNoEntityBody(ex.status) || ex.req.method === 'HEAD'
+  ex.declared = ex.bodyless ? undefined : declared
   return undefined
 }
 
@@ -137,6 +170,8 @@ function respondTriple(ex: Exchange, triple: unknown[]): void {
     else if (!isAsyncIterable(body))
       problem = `invalid body: expected an array, an async iterable or a FileBody, got ${typeName(body)}`
     if (typeof length === 'string') problem = length
+    else if (length !== undefined && ex.declared !== undefined && ex.declared !== length)
+      problem = lengthMismatch(ex.declared, length)
   }
   if (problem !== undefined) {
     void discardBody(body)
@@ -147,19 +182,17 @@ function respondTriple(ex: Exchange, triple: unknown[]): void {
     writeArray(ex, body as Chunk[], length)
   } else if (statusWithNoEntityBody(ex.status)) {
     void discardBody(body)
-    ex.writeHead(undefined)
-    ex.res.end()
+    if (ex.writeHead(undefined)) ex.res.end()
   } else if (typeof (body as { path?: unknown }).path === 'string')
     sendFile(ex, body as FileBody) // async-iterable, so a FileBody
   else if (ex.bodyless) {
     void discardBody(body)
-    ex.writeHead(undefined)
-    ex.res.end()
+    if (ex.writeHead(undefined)) ex.res.end()
   } else void streamIterable(ex, body as AsyncIterable<unknown>)
 }
 
 function writeArray(ex: Exchange, body: Chunk[], length: number): void {
-  ex.writeHead(statusWithNoEntityBody(ex.status) ? undefined : length)
+  if (!ex.writeHead(statusWithNoEntityBody(ex.status) ? undefined : length)) return
   const res = ex.res
   const n = body.length
   if (n === 0 || ex.bodyless) res.end()
@@ -182,30 +215,8 @@ function startWriter(ex: Exchange, status: unknown, headers: unknown): Writer {
     ex.invalid(problem)
     return deadWriter(new Error(`tsgi: ${problem}`))
   }
-  ex.writeHead(undefined)
+  if (!ex.writeHead(undefined)) return deadWriter(new Error('tsgi: the response head was refused'))
   if (ex.bodyless) ex.res.end()
   else ex.res.flushHeaders()
-  return { write: (chunk) => writerWrite(ex, chunk), close: () => writerClose(ex) }
-}
-
-function writerWrite(ex: Exchange, chunk: Chunk): Promise<void> {
-  if (ex.abortReason !== undefined) return rejected(new ResponseAbortedError(ex.abortReason))
-  if (ex.writerClosed) return rejected(new Error('tsgi: write() after close()'))
-  if (!isChunk(chunk))
-    return rejected(new TypeError(`tsgi: write() takes a string or Uint8Array, got ${typeName(chunk)}`))
-  if (ex.bodyless || chunk.length === 0 || ex.res.write(chunk)) return RESOLVED
-  return ex.waitDrain()
-}
-
-function writerClose(ex: Exchange): Promise<void> {
-  if (ex.abortReason !== undefined) return rejected(new ResponseAbortedError(ex.abortReason))
-  if (!ex.writerClosed) {
-    ex.writerClosed = true
-    if (!ex.res.writableEnded) ex.res.end()
-  }
-  return RESOLVED
-}
-
-function deadWriter(err: Error): Writer {
-  return { write: () => rejected(err), close: () => rejected(err) }
+  return liveWriter(ex)
 }

@@ -7,6 +7,7 @@
 import { close, createReadStream, fstat, open } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { Chunk, FileBody, HeaderList } from '../types.js'
+import { isContentLength, isTransferEncoding, lengthMismatch } from './framing.js'
 import type { Exchange } from './node-exchange.js'
 
 /** True for a chunk the server can write. */
@@ -14,25 +15,31 @@ export function isChunk(value: unknown): value is Chunk {
   return typeof value === 'string' || value instanceof Uint8Array
 }
 
+/** The byte length of a chunk. */
+export function byteLength(chunk: Chunk): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+}
+
 /**
  * The app's headers as they go to `writeHead`: `Transfer-Encoding` removed (node frames the
- * body itself), `Content-Length` appended when `length` is given and the app set none. The
- * app's list is copied, never changed. Returns the list and whether the app asked for chunking.
+ * body itself) and, beside it, `Content-Length` too (chunked framing wins, spec 5.2);
+ * `Content-Length` appended when `length` is given and the app set none. The app's list is
+ * copied, never changed. Returns the list and whether the app asked for chunking.
  */
 export function outHeaders(headers: HeaderList, length: number | undefined): [HeaderList, boolean] {
   let hasLength = false
   let te = false
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!
-    if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true
-    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') te = true
+    if (isContentLength(name)) hasLength = true
+    else if (isTransferEncoding(name)) te = true
   }
   let out = headers
   if (te) {
     out = []
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!
-      if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') continue
+      if (isTransferEncoding(name) || isContentLength(name)) continue
       out.push(name, headers[i + 1]!)
     }
   }
@@ -41,6 +48,27 @@ export function outHeaders(headers: HeaderList, length: number | undefined): [He
     out.push('Content-Length', String(length))
   }
   return [out, te]
+}
+
+const NOT_VISIBLE = /[^\t\x20-\x7e]/
+const NOT_FIELD = /[^\t\x20-\x7e\x80-\xff]/
+
+/**
+ * Checks header values against what node's `writeHead` accepts (tab, visible ASCII, U+0080 to
+ * U+00FF), so that node never throws halfway through a head. A message naming the first value
+ * it would refuse; else whether some value holds obs-text (U+0080 to U+00FF, one octet each).
+ */
+export function transportCheck(headers: HeaderList): string | boolean {
+  let obsText = false
+  for (let i = 1; i < headers.length; i += 2) {
+    const value = headers[i]!
+    if (!NOT_VISIBLE.test(value)) continue
+    if (NOT_FIELD.test(value)) {
+      return `invalid value for header ${JSON.stringify(headers[i - 1])}: node refuses control characters other than tab and characters above U+00FF`
+    }
+    obsText = true
+  }
+  return obsText
 }
 
 /** The byte length of an array body, or a message naming the first element that is not a chunk. */
@@ -88,14 +116,24 @@ export async function streamIterable(ex: Exchange, body: AsyncIterable<unknown>)
         throw new TypeError(`invalid body chunk: expected a string or Uint8Array, got ${typeName(chunk)}`)
       }
       if (chunk.length === 0) continue
+      if (ex.declared !== undefined) {
+        ex.sent += byteLength(chunk)
+        if (ex.sent > ex.declared) {
+          ex.closeIterator()
+          throw new Error(lengthMismatch(ex.declared, ex.sent, true))
+        }
+      }
       if (!res.headersSent) {
         // Hold the head and first chunk until pending microtasks ran: a body that ends at once
         // then leaves in one write with its terminator, a longer one is delayed by nothing.
         res.cork()
         process.nextTick(uncork, res)
-        ex.writeHead(undefined)
+        if (!ex.writeHead(undefined)) return
       }
       if (!res.write(chunk)) await ex.waitDrain()
+    }
+    if (ex.declared !== undefined && ex.sent !== ex.declared) {
+      throw new Error(lengthMismatch(ex.declared, ex.sent))
     }
   } catch (err) {
     ex.iterator = undefined
@@ -103,7 +141,7 @@ export async function streamIterable(ex: Exchange, body: AsyncIterable<unknown>)
     return
   }
   ex.iterator = undefined
-  if (!res.headersSent) ex.writeHead(undefined)
+  if (!res.headersSent && !ex.writeHead(undefined)) return
   res.end()
 }
 
@@ -122,7 +160,12 @@ export function sendFile(ex: Exchange, body: FileBody): void {
       const start = body.start ?? 0
       const last = Math.min(body.end ?? stat.size - 1, stat.size - 1)
       const length = Math.max(0, last - start + 1)
-      ex.writeHead(length)
+      const mismatch = ex.declared !== undefined && ex.declared !== length
+      if (mismatch || !ex.writeHead(length)) {
+        close(fd, ignore)
+        if (mismatch) ex.invalid(lengthMismatch(ex.declared as number, length))
+        return
+      }
       if (length === 0 || ex.bodyless) {
         close(fd, ignore)
         ex.res.end()

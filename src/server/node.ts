@@ -28,7 +28,7 @@ import { mountedTarget, plainTarget } from './node-env.js'
 import type { Exchange, ServerContext } from './node-exchange.js'
 import { handleRequest } from './node-respond.js'
 
-export { ResponseAbortedError } from './node-exchange.js'
+export { ResponseAbortedError } from './node-lifecycle.js'
 
 /** Options of {@link toNodeListener}; {@link serve} takes these too. */
 export interface NodeListenerOptions {
@@ -187,6 +187,9 @@ export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer>
   const server: Server = tls
     ? createHttpsServer({ ...tls, ...serverOptions }, onRequest)
     : createHttpServer(serverOptions, onRequest)
+  // node keeps only the first 2000 header lines and drops the rest silently (a Cookie or an
+  // Authorization pushed out by junk); maxHeaderSize bounds the head instead.
+  server.maxHeadersCount = 0
   if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout
   if (headersTimeout !== undefined) server.headersTimeout = headersTimeout
   server.on('clientError', onClientError)

@@ -113,3 +113,21 @@ export function aborted(signal: AbortSignal | undefined): Promise<void> {
 export function echoKey(key: string): App {
   return (env) => text(String(env[key] ?? ''))
 }
+
+/** Posts the signal's reason from a cleanup handler. */
+export function postReason(env: Env): void {
+  env['tsgix.cleanup.handlers']?.push((e) => post(e, e['tsgix.signal']?.reason))
+}
+
+export type PathFetch = (path: string, init?: RequestInit) => Promise<globalThis.Response>
+
+/** Fetches `path` with a fresh board token; gives the response and what the app posts. */
+export async function tokened(
+  fetch: PathFetch,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ res: globalThis.Response; posted: Promise<unknown> }> {
+  const { token, posted } = expectPost()
+  const res = await fetch(path, { ...init, headers: { [TOKEN_HEADER]: token } })
+  return { res, posted }
+}

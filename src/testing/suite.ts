@@ -15,6 +15,8 @@ import type { App, ErrorStream } from '../types.js'
 import { errorLog } from './harness.js'
 import { remoteFetch } from './http-client.js'
 import { failureCases } from './suite-cases-failure.js'
+import { framingCases } from './suite-cases-framing.js'
+import { protocolCases } from './suite-cases-protocol.js'
 import { requestBodyCases } from './suite-cases-request-body.js'
 import { requestEnvCases } from './suite-cases-request-env.js'
 import { responseBodyCases } from './suite-cases-response-body.js'
@@ -30,6 +32,8 @@ export const serverSuiteCases: readonly SuiteCase[] = [
   ...responseHeadCases,
   ...responseBodyCases,
   ...failureCases,
+  ...framingCases,
+  ...protocolCases,
 ]
 
 /** The server under test, as `start` returns it. */

@@ -15,6 +15,12 @@ async function fetchBridge(app: App, errors: ErrorStream): Promise<SuiteServer> 
     const client = new AbortController()
     res.once('close', () => {
       if (!res.writableFinished) client.abort()
+      // A runtime drains a request body the app left unread; node leaves a body fed into a
+      // web stream alone (its reader holds it paused), which would stall the connection.
+      else if (!req.complete) {
+        req.removeAllListeners('data')
+        req.resume()
+      }
     })
     const headers = new Headers()
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)

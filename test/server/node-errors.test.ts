@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HttpError } from '../../src/http-error.js'
 import type { App } from '../../src/types.js'
-import { raw, start } from './node-helpers.js'
+import { deferred, raw, start } from './node-helpers.js'
 
 const close = 'Connection: close\r\n\r\n'
 
@@ -198,15 +198,20 @@ describe('application errors', () => {
     expect(text).toMatch(/Location: \/login/)
   })
 
-  it('a second respond() is reported and ignored', async () => {
-    const { port, errors } = await start(() => (respond) => {
+  it('a second respond() throws and sends nothing', async () => {
+    const thrown = deferred<unknown>()
+    const { port } = await start(() => (respond) => {
       respond([200, [], ['first']])
-      respond([201, [], ['second']])
+      try {
+        respond([201, [], ['second']])
+      } catch (err) {
+        thrown.resolve(err)
+      }
     })
     const text = await get(port)
     expect(text).toMatch(/^HTTP\/1\.1 200 /)
     expect(split(text).body).toBe('first')
-    expect(errors.text).toMatch(/already/)
+    expect(String(await thrown.promise)).toMatch(/respond\(\) called twice/)
   })
 
   it('an unawaited writer rejection does not crash the process', async () => {
