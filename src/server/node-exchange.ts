@@ -33,6 +33,7 @@ export interface ServerContext {
 }
 
 const EMPTY = Buffer.alloc(0)
+const NO_HEADERS: HeaderList = []
 
 /** The state of one request: what was answered, what is being streamed, and whether it was aborted. */
 export class Exchange {
@@ -46,7 +47,9 @@ export class Exchange {
   /** No body goes on the wire (HEAD, 1xx, 204, 304). */
   bodyless = false
   status = 200
-  headers: HeaderList = []
+  headers: HeaderList = NO_HEADERS
+  /** The head may carry Content-Length or Transfer-Encoding (false when the plain check passed). */
+  framed = true
   reason: string | undefined
   /** The head holds octets U+0080 to U+00FF: it must leave alone, as latin1 (see writeHead). */
   obsText = false
@@ -128,7 +131,11 @@ export class Exchange {
    * its own, as latin1, so each such character is one octet whatever the body.
    */
   writeHead(length: number | undefined): boolean {
-    const [headers] = outHeaders(this.headers, length)
+    // A plain head has neither Content-Length nor Transfer-Encoding: only the length to add.
+    const headers =
+      this.framed || length === undefined
+        ? outHeaders(this.headers, length)[0]
+        : [...this.headers, 'Content-Length', String(length)]
     const res = this.res
     try {
       if (this.reason === undefined) res.writeHead(this.status, headers)

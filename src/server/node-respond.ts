@@ -5,10 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { discardBody, isAsyncIterable, isPromiseLike } from '../body.js'
-import { validateHead } from '../headers.js'
+import { isHeaderName, validateHead } from '../headers.js'
 import { statusWithNoEntityBody } from '../status.js'
 import type { AppResult, Chunk, Delayed, FileBody, HeaderList, Responder, Writer } from '../types.js'
-import { declaredLength, lengthMismatch } from './framing.js'
+import { declaredLength, isContentLength, isTransferEncoding, lengthMismatch } from './framing.js'
 import { buildEnv, type EnvTarget } from './node-env.js'
 import { Exchange, type ServerContext } from './node-exchange.js'
 import { ResponseAbortedError } from './node-lifecycle.js'
@@ -136,17 +136,51 @@ function take(ex: Exchange, body: unknown): boolean {
   return true
 }
 
+/** Field names already seen to be tokens: apps send the same few names again and again. */
+const knownNames = new Set<string>()
+const NOT_VISIBLE = /[^\t\x20-\x7e]/
+
+/**
+ * The common head, checked in one pass: a final status, known-good names, values of tab and
+ * visible ASCII only, and no Content-Length or Transfer-Encoding. Anything else (valid or not)
+ * takes the full checks, which give the messages.
+ */
+function plainHead(status: unknown, headers: unknown): boolean {
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 999) return false
+  if (!Array.isArray(headers) || headers.length % 2 !== 0) return false
+  for (let i = 0; i < headers.length; i += 2) {
+    const name: unknown = headers[i]
+    const value: unknown = headers[i + 1]
+    if (typeof name !== 'string' || typeof value !== 'string' || NOT_VISIBLE.test(value)) return false
+    if (!knownNames.has(name)) {
+      if (!isHeaderName(name)) return false
+      if (knownNames.size < 1024) knownNames.add(name)
+    }
+    if ((name.length === 14 || name.length === 17) && (isContentLength(name) || isTransferEncoding(name))) {
+      return false
+    }
+  }
+  return true
+}
+
 /** Checks the head and stores it; a message on failure. */
 function setHead(ex: Exchange, status: unknown, headers: unknown): string | undefined {
-  const problem = validateHead(status, headers)
-  if (problem !== undefined) return problem
-  if ((status as number) < 200) {
-    return `invalid status ${status as number}: a 1xx status is interim, not a final response (use tsgix.early_hints or tsgix.io)`
+  const plain = plainHead(status, headers)
+  let checked: string | boolean = false
+  let declared: number | undefined
+  if (!plain) {
+    const problem = validateHead(status, headers)
+    if (problem !== undefined) return problem
+    if ((status as number) < 200) {
+      return `invalid status ${status as number}: a 1xx status is interim, not a final response (use tsgix.early_hints or tsgix.io)`
+    }
+    checked = transportCheck(headers as HeaderList)
+    if (typeof checked === 'string') return checked
+    const length = declaredLength(headers as HeaderList)
+    if (typeof length === 'string') return length
+    declared = length
   }
-  const checked = transportCheck(headers as HeaderList)
-  if (typeof checked === 'string') return checked
-  const declared = declaredLength(headers as HeaderList)
-  if (typeof declared === 'string') return declared
+  ex.framed = !plain
   const reason = ex.env['tsgix.reason_phrase']
   if (reason !== undefined && (typeof reason !== 'string' || BAD_REASON.test(reason))) {
     return `invalid tsgix.reason_phrase ${JSON.stringify(reason)}: must be a string without control characters`
