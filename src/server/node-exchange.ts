@@ -248,7 +248,8 @@ export class Exchange {
     else endUnreadBody(this.req, this.socket)
     const ctx = this.ctx
     ctx.inflight.delete(this)
-    runCleanup(ctx, this.env, (message) => this.report(message))
+    const handlers = this.env['tsgix.cleanup.handlers']
+    if (!Array.isArray(handlers) || handlers.length > 0) runCleanup(ctx, this.env, (message) => this.report(message))
     if (ctx.closing) ctx.onEnded?.()
   }
 }
