@@ -17,9 +17,13 @@ function hasTaskset(): boolean {
   }
 }
 
-/** True when servers run on core 1 and this process (the load) on core 0. */
+/** True when servers can run on core 1 and the load on core 0. */
 export const pinned = hasTaskset() && cpus().length >= 2
-if (pinned) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' })
+
+/** Pins this process (the load generator) to core 0, where taskset allows it. */
+export function pinLoadGenerator(): void {
+  if (pinned) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' })
+}
 
 /** A server process that printed its port. */
 export interface Running {

@@ -6,7 +6,15 @@
  * Usage: npm run bench [-- --duration 10 --rounds 3 --connections 50 --cases raw,array --engine wrk]
  */
 import { parseArgs } from 'node:util'
-import { type Case, describeRun, type Engine, runRounds, startServer, table } from './load.js'
+import {
+  type Case,
+  describeRun,
+  type Engine,
+  pinLoadGenerator,
+  runRounds,
+  startServer,
+  table,
+} from './load.js'
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +33,8 @@ const opts = {
   connections: Number(values.connections),
   pipelining: Number(values.pipelining),
 }
+
+pinLoadGenerator()
 
 const labels: Record<string, string> = {
   raw: 'raw node:http',

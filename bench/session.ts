@@ -11,7 +11,7 @@
  *        --cases plain,memory,redis,express-plain,express]
  * (one server: node --conditions=tsgi-source --import tsx bench/session.ts --serve <case> [redis url])
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { pinLoadGenerator, pinned } from './load.js'
 
 const { values, positionals } = parseArgs({
   options: {
@@ -84,15 +85,6 @@ if (values.serve !== undefined) {
   await runBench()
 }
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, '127.0.0.1')
   await once(s, 'listening')
@@ -120,8 +112,8 @@ async function runBench(): Promise<void> {
   const rounds = Number(values.rounds)
   const connections = Number(values.connections)
   const names = values.cases.split(',')
-  const pin = hasTaskset() && cpus().length >= 2
-  if (pin) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' })
+  const pin = pinned
+  pinLoadGenerator()
 
   let redis: ChildProcess | undefined
   let redisUrl = ''

@@ -17,6 +17,7 @@ import {
   describeRun,
   type Engine,
   hasWrk,
+  pinLoadGenerator,
   type Running,
   runRounds,
   startServer,
@@ -41,6 +42,8 @@ const opts = {
   connections: Number(values.connections),
   pipelining: 1,
 }
+
+pinLoadGenerator()
 
 const root = await mkdtemp(join(tmpdir(), 'tsgi-bench-static-'))
 await writeFile(join(root, 'file-64k.bin'), randomBytes(64 * 1024))

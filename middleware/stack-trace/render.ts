@@ -4,6 +4,7 @@
  * source maps are on), then each `cause` in turn, then the errors of an `AggregateError`.
  */
 import { inspect } from 'node:util'
+import { escapeHtml } from '../../src/html.js'
 import type { Env } from '../../src/types.js'
 
 const MAX_CAUSES = 16
@@ -58,19 +59,6 @@ export function traceText(err: unknown): string {
   return sections(err)
     .map((s, i) => (i === 0 ? s.trace : `${s.label}: ${s.trace}`))
     .join('\n')
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-
-/** `text` with HTML's special characters escaped. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
 }
 
 function frames(trace: string): string {

@@ -6,6 +6,7 @@ import type { Stats } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lookup } from 'mime-types'
+import { escapeHtml } from '../../html.js'
 
 /** One row of the listing. */
 export interface Entry {
@@ -14,19 +15,6 @@ export interface Entry {
   readonly size: string
   readonly type: string
   readonly mtime: string
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-
-/** `text` with `& < > " '` escaped for HTML text and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
 }
 
 /** A decoded URL path percent-encoded segment by segment (slashes kept). */
