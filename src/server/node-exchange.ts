@@ -249,7 +249,8 @@ export class Exchange {
     const ctx = this.ctx
     ctx.inflight.delete(this)
     const handlers = this.env['tsgix.cleanup.handlers']
-    if (!Array.isArray(handlers) || handlers.length > 0) runCleanup(ctx, this.env, (message) => this.report(message))
+    if (!Array.isArray(handlers) || handlers.length > 0)
+      runCleanup(ctx, this.env, (message) => this.report(message))
     if (ctx.closing) ctx.onEnded?.()
   }
 }
