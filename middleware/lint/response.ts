@@ -4,8 +4,9 @@
  * chunk of a streamed body and every call on a delayed response's responder and writer.
  * Problems go to a {@link Report}, which throws in strict mode and logs otherwise.
  */
-import { isAsyncIterable, isFileBody, isPromiseLike } from '../../src/body.js'
-import { validateHead } from '../../src/headers.js'
+import { chunkLength, isAsyncIterable, isFileBody, isPromiseLike } from '../../src/body.js'
+import { headerGet, validateHead } from '../../src/headers.js'
+import { statusWithNoEntityBody } from '../../src/status.js'
 import type { AppResult, Chunk, Delayed, Head, Responder, Triple, Writer } from '../../src/types.js'
 import { codePoint, show } from './show.js'
 
@@ -29,12 +30,18 @@ function chunkProblem(chunk: unknown): string | undefined {
 export function headProblem(status: unknown, headers: unknown): string | undefined {
   const invalid = validateHead(status, headers)
   if (invalid !== undefined) return invalid
+  if ((status as number) < 200) {
+    return `status ${status as number} is interim, not a final response (use tsgix.early_hints or tsgix.io)`
+  }
   const list = headers as string[]
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!
     const value = list[i + 1]!
     if (name.length === 6 && name.toLowerCase() === 'status') {
       return `header ${JSON.stringify(name)} is not allowed (the status is the first element)`
+    }
+    if (name.length === 14 && name.toLowerCase() === 'content-length' && !/^\d+$/.test(value.trim())) {
+      return `header ${JSON.stringify(name)} must be a number of bytes, got ${JSON.stringify(value)}`
     }
     const last = name[name.length - 1]
     if (last === '-' || last === '_')
@@ -52,11 +59,18 @@ export function headProblem(status: unknown, headers: unknown): string | undefin
 }
 
 /** What is wrong with a triple's body, or undefined. Streamed chunks are checked later, as they come. */
-function bodyProblem(body: unknown): string | undefined {
+function bodyProblem(body: unknown, headers: string[]): string | undefined {
   if (Array.isArray(body)) {
+    let length = 0
     for (let i = 0; i < body.length; i++) {
       const problem = chunkProblem(body[i])
       if (problem) return `body[${i}] ${problem}`
+      length += chunkLength(body[i] as Chunk)
+    }
+    // An empty body with a length is what HEAD answers carry (the Head middleware makes them).
+    const declared = length > 0 ? headerGet(headers, 'Content-Length') : undefined
+    if (declared !== undefined && Number(declared.trim()) !== length) {
+      return `body of ${length} bytes does not match its Content-Length ${declared.trim()}`
     }
     return undefined
   }
@@ -112,7 +126,9 @@ function checkedIterable(body: AsyncIterable<unknown>, where: string, report: Re
 
 /** Checks a triple; returns it, with a streamed body wrapped so its chunks are checked too. */
 function lintTriple(res: unknown[], where: string, report: Report): Triple {
-  const problem = headProblem(res[0], res[1]) ?? bodyProblem(res[2])
+  const problem =
+    headProblem(res[0], res[1]) ??
+    bodyProblem(res[2], statusWithNoEntityBody(res[0] as number) ? [] : (res[1] as string[]))
   if (problem) report(`${where}: ${problem}`)
   const body = res[2]
   if (!Array.isArray(body) && isAsyncIterable(body) && !isFileBody(body)) {
