@@ -18,8 +18,7 @@ import { arrayBodyLength, chunkLength, discardBody, isFileBody } from '../src/bo
 import { lengthPreserving, responseCb } from '../src/response-cb.js'
 import { statusWithNoEntityBody } from '../src/status.js'
 import type { Chunk, Env, FileBody, HeaderList, Middleware } from '../src/types.js'
-import { type AccessLogOptions, accessLogSettings } from './access-log/options.js'
-import { declaredLength } from './access-log.js'
+import { type AccessLogOptions, accessLogSettings, declaredLength } from './access-log/options.js'
 
 /** Options of {@link accessLogTimed}: the same as AccessLog's. */
 export interface AccessLogTimedOptions extends AccessLogOptions {}

@@ -14,10 +14,9 @@
  * @see https://httpd.apache.org/docs/current/mod/mod_log_config.html, Plack::Middleware::AccessLog
  */
 import { arrayBodyLength } from '../src/body.js'
-import { headerGet } from '../src/headers.js'
 import { responseCb } from '../src/response-cb.js'
-import type { HeaderList, Middleware } from '../src/types.js'
-import { type AccessLogOptions, accessLogSettings } from './access-log/options.js'
+import type { Middleware } from '../src/types.js'
+import { type AccessLogOptions, accessLogSettings, declaredLength } from './access-log/options.js'
 
 export type {
   BlockHandler,
@@ -29,12 +28,6 @@ export type {
 } from './access-log/format.js'
 export { compileLogFormat, LOG_FORMATS } from './access-log/format.js'
 export type { AccessLogOptions } from './access-log/options.js'
-
-/** The body length a `Content-Length` header states, if it is a valid one. */
-export function declaredLength(headers: HeaderList): number | undefined {
-  const value = headerGet(headers, 'Content-Length')
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
-}
 
 /** Logs each request when its response head is known. */
 export function accessLog(options: AccessLogOptions = {}): Middleware {

@@ -3,8 +3,9 @@
  * Apache format string, compiled here once) or a compiled one, a logger, extra directive
  * handlers and a clock.
  */
+import { headerGet } from '../../src/headers.js'
 import { checkOptions, optionFunction, optionString } from '../../src/options.js'
-import type { Env } from '../../src/types.js'
+import type { Env, HeaderList } from '../../src/types.js'
 import { type BlockHandler, type CharHandler, compileLogFormat, type LogFormatter } from './format.js'
 
 /** Options of AccessLog and AccessLog::Timed. */
@@ -87,4 +88,10 @@ export function accessLogSettings(component: string, options: unknown): AccessLo
   const formatter =
     compiled ?? compileLogFormat(format || 'combined', { charHandlers, blockHandlers }, component)
   return { formatter, now, clockMs, write: logger ? (_env, line) => logger(line) : toErrors }
+}
+
+/** The body length a `Content-Length` header states, if it is a valid one. */
+export function declaredLength(headers: HeaderList): number | undefined {
+  const value = headerGet(headers, 'Content-Length')
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { builder, builtins, enable, enableIf, isBuiltinName } from '../../builder/index.js'
 import { requestEnv } from '../../src/testing/index.js'
@@ -9,6 +9,23 @@ const ok: App = () => [200, ['Content-Type', 'text/plain'], ['ok']]
 const badHeader: App = () => [200, ['Content-Type', 'text/plain', 'X-Bad', 'a\r\nb'], ['ok']]
 
 describe('built-in middleware table', () => {
+  it('has a docs page with the five sections, and a cherry-pickable file, for every README row', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const rows = [...readme.matchAll(/^\| \[([^\]]+)\]\(docs\/middleware\/([^)]+)\.md\) \|/gm)]
+    expect(rows.length).toBe(Object.keys(builtins).length)
+    for (const [, name, page] of rows) {
+      expect(name).toBe(page)
+      const doc = readFileSync(new URL(`../../docs/middleware/${page}.md`, import.meta.url), 'utf8')
+      for (const section of ['Usage', 'Options', 'Env keys', 'Behaviour', 'Differences from Plack']) {
+        expect(doc, `docs/middleware/${page}.md: ## ${section}`).toMatch(new RegExp(`^## ${section}$`, 'm'))
+      }
+      expect(
+        existsSync(new URL(`../../middleware/${page}.ts`, import.meta.url)),
+        `middleware/${page}.ts`,
+      ).toBe(true)
+    }
+  })
+
   it('knows the built-ins by their Plack names, exactly those of the README table, and nothing inherited', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
     const listed = [
