@@ -112,6 +112,12 @@ async function runBench(): Promise<void> {
   const rounds = Number(values.rounds)
   const connections = Number(values.connections)
   const names = values.cases.split(',')
+  const unknown = names.filter((name) => !(name in labels))
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `bench/session: unknown case ${unknown.join(', ')} (known: ${Object.keys(labels).join(', ')})`,
+    )
+  }
   const pin = pinned
   pinLoadGenerator()
 
