@@ -4,7 +4,7 @@
  * writer's `write` resolves only when the stream has room again. When the response is cut
  * short the iterator's `return()` runs (so its `finally` blocks do) and writes reject.
  */
-import { toBytes } from '../body.js'
+import { discardBody as freeBody, toBytes } from '../body.js'
 import type { AbortReason, Chunk, Writer } from '../types.js'
 import { type Exchange, logError } from './fetch-exchange.js'
 import { lengthMismatch } from './framing.js'
@@ -17,22 +17,9 @@ function abortError(reason: AbortReason): Error {
   return new Error(`tsgi: response aborted (${reason})`)
 }
 
-/** Calls `return()` on the body's iterator without reading it (HEAD, 204, 304, rejected heads). */
+/** Frees a body that will not be read (HEAD, 204, 304, refused heads); failures are logged. */
 export function discardBody(body: unknown, errors: { write(m: string): unknown }): void {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return
-  if (typeof (body as { path?: unknown }).path === 'string') return // a FileBody opens nothing until read
-  const open = (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator]
-  if (typeof open !== 'function') return
-  try {
-    const iterator = (open as () => AsyncIterator<unknown>).call(body)
-    if (typeof iterator.return === 'function') {
-      Promise.resolve(iterator.return()).catch((err: unknown) =>
-        logError(errors, 'body return() failed', err),
-      )
-    }
-  } catch (err) {
-    logError(errors, 'body return() failed', err)
-  }
+  void freeBody(body, (err) => logError(errors, 'body return() failed', err))
 }
 
 /**
