@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { App, Middleware } from 'tsgi'
 import { builder, enable } from 'tsgi/builder'
 import { serve } from 'tsgi/server/node'
+import { startNamedCase } from './case.js'
 
 const hello = 'Hello, World!'
 
@@ -41,11 +42,4 @@ const cases: Record<string, () => Promise<number>> = {
   },
 }
 
-const name = process.argv[2] ?? ''
-const start = cases[name]
-if (!start) {
-  process.stderr.write(`unknown case ${JSON.stringify(name)}; known: ${Object.keys(cases).join(', ')}\n`)
-  process.exit(2)
-}
-const port = await start()
-process.stdout.write(`${port}\n`)
+await startNamedCase(cases)

@@ -10,6 +10,7 @@ import express from 'express'
 import type { App } from 'tsgi'
 import { builder, enable } from 'tsgi/builder'
 import { serve } from 'tsgi/server/node'
+import { startNamedCase } from './case.js'
 
 const root = process.env.TSGI_BENCH_ROOT
 if (!root) throw new Error('TSGI_BENCH_ROOT is not set')
@@ -44,10 +45,4 @@ const cases: Record<string, () => Promise<number>> = {
   },
 }
 
-const name = process.argv[2] ?? ''
-const start = cases[name]
-if (!start) {
-  process.stderr.write(`unknown case ${JSON.stringify(name)}; known: ${Object.keys(cases).join(', ')}\n`)
-  process.exit(2)
-}
-process.stdout.write(`${await start()}\n`)
+await startNamedCase(cases)
