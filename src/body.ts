@@ -37,6 +37,11 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   )
 }
 
+/** True for a value a body may hold as a chunk: a string or bytes. */
+export function isChunk(value: unknown): value is Chunk {
+  return typeof value === 'string' || value instanceof Uint8Array
+}
+
 /** A chunk as bytes (strings encoded as UTF-8). */
 export function toBytes(chunk: Chunk): Uint8Array {
   return typeof chunk === 'string' ? encoder.encode(chunk) : chunk

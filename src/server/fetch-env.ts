@@ -4,6 +4,7 @@
  */
 import type { Env, ErrorStream, InputStream } from '../types.js'
 import { decodePath } from './path.js'
+import { defineSignal } from './pipeline.js'
 
 /** What the runtime knows about the connection besides the Request itself. */
 export interface FetchInfo {
@@ -54,12 +55,12 @@ function hostParts(host: string, scheme: 'http' | 'https'): { name: string; port
   }
 }
 
-/** The env for `request`; `signal` becomes `tsgix.signal`. Undefined when the path does not decode (400). */
+/** The env for `request`; `tsgix.signal` is read from `signalSource` when first used. Undefined when the path does not decode (400). */
 export function fetchEnv(
   request: globalThis.Request,
   info: FetchInfo,
   errors: ErrorStream,
-  signal: AbortSignal,
+  signalSource: { readonly signal: AbortSignal },
 ): Env | undefined {
   const url = new URL(request.url)
   const pathInfo = decodePath(url.pathname)
@@ -88,11 +89,11 @@ export function fetchEnv(
     'tsgi.run_once': false,
     'tsgi.nonblocking': true,
     'tsgi.streaming': true,
-    'tsgix.signal': signal,
     'tsgix.cleanup': true,
     'tsgix.cleanup.handlers': [],
     'tsgix.input.buffered': false,
   }
+  defineSignal(env, signalSource)
   if (info.remoteAddress !== undefined) env.REMOTE_ADDR = info.remoteAddress
   if (info.remotePort !== undefined) env.REMOTE_PORT = String(info.remotePort)
   if (host === null) env.HTTP_HOST = url.host

@@ -11,9 +11,9 @@ import { validateHead } from '../headers.js'
 import { statusText } from '../status.js'
 import type { Chunk, Env, HeaderList, Responder } from '../types.js'
 import { buildEnv, plainTarget } from './node-env.js'
-import type { ServerContext } from './node-exchange.js'
-import { describeError, rejected, runCleanup } from './node-lifecycle.js'
-import { measureArray } from './node-write.js'
+import type { ServerContext } from './node-transport.js'
+import { describeError, rejected, runCleanup } from './pipeline.js'
+import { measureArray } from './response-check.js'
 
 const SKIP = new Set(['content-length', 'transfer-encoding', 'connection'])
 

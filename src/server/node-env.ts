@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { EarlyHints, Env, ErrorStream, Logger } from '../types.js'
 import { decodePath } from './path.js'
+import { defineSignal } from './pipeline.js'
 
 /** What every env of one server shares. */
 export interface EnvConfig {
@@ -27,31 +28,6 @@ const HTTP_COOKIE = 'HTTP_COOKIE'
 const DROP = ''
 
 const keyCache = new Map<string, string>()
-
-/** Where the lazy `tsgix.signal` of an env comes from. */
-const SIGNAL_SOURCE = Symbol('tsgi.signalSource')
-
-/**
- * `tsgix.signal` as one accessor shared by every env: the signal is made when first read
- * (an AbortSignal costs more than a small response), and assigning the key replaces it with a
- * plain value. Shared functions keep every env on one hidden class; per-request closures would
- * give each env its own, and send them all through the old generation.
- */
-const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: Record<symbol, { readonly signal: AbortSignal }>): AbortSignal {
-    return this[SIGNAL_SOURCE]!.signal
-  },
-  set(this: object, value: unknown) {
-    Object.defineProperty(this, 'tsgix.signal', {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    })
-  },
-  enumerable: true,
-  configurable: true,
-}
 
 /** The env key for a raw header name ('' to drop it). */
 function envKey(name: string): string {
@@ -168,8 +144,7 @@ export function buildEnv(
     'tsgix.input.buffered': false,
     'tsgix.early_hints': earlyHints,
   }
-  ;(env as unknown as Record<symbol, unknown>)[SIGNAL_SOURCE] = signalSource
-  Object.defineProperty(env, 'tsgix.signal', SIGNAL_PROPERTY)
+  defineSignal(env, signalSource)
   if (config.logger !== undefined) env['tsgix.logger'] = config.logger
   const remote = socket.remoteAddress
   if (remote !== undefined) {

@@ -25,10 +25,10 @@ import { statusText } from '../status.js'
 import type { App, ErrorStream, Logger } from '../types.js'
 import { handleConnect } from './node-connect.js'
 import { mountedTarget, plainTarget } from './node-env.js'
-import type { Exchange, ServerContext } from './node-exchange.js'
-import { handleRequest } from './node-respond.js'
+import { handleRequest, type ServerContext } from './node-transport.js'
+import { pipelineContext } from './pipeline.js'
 
-export { ResponseAbortedError } from './node-lifecycle.js'
+export { ResponseAbortedError } from './pipeline.js'
 
 /** Options of {@link toNodeListener}; {@link serve} takes these too. */
 export interface NodeListenerOptions {
@@ -106,19 +106,16 @@ function makeContext(
   if (errors !== undefined && (errors === null || typeof (errors as ErrorStream).write !== 'function')) {
     throw new TypeError(`${component}: option 'errors' must be an object with a write method`)
   }
+  const errorStream = (errors as ErrorStream | undefined) ?? process.stderr
+  const requestTimeout = optionNumber(component, opts, 'requestTimeout', { min: 0 }) ?? 0
   return {
-    app: app as App,
+    ...pipelineContext(app as App, errorStream, requestTimeout),
     env: {
-      errors: (errors as ErrorStream | undefined) ?? process.stderr,
+      errors: errorStream,
       logger: optionFunction<Logger>(component, opts, 'logger'),
       multiprocess: optionBoolean(component, opts, 'multiprocess') ?? false,
     },
-    requestTimeout: optionNumber(component, opts, 'requestTimeout', { min: 0 }) ?? 0,
-    inflight: new Set<Exchange>(),
-    cleanups: new Set<Promise<void>>(),
     tunnels: new Set<Duplex>(),
-    closing: false,
-    onEnded: undefined,
   }
 }
 
@@ -239,14 +236,11 @@ function tsgiServer(
     }
     if (ctx.inflight.size === 0) drained()
     const timer = setTimeout(() => {
-      for (const ex of ctx.inflight) {
-        ex.abort('server-shutdown')
-        ex.res.destroy()
-      }
+      for (const ex of ctx.inflight) ex.cut('server-shutdown')
       for (const socket of ctx.tunnels) socket.destroy()
       server.closeAllConnections()
     }, grace)
-    for (const ex of ctx.inflight) if (!ex.res.headersSent) ex.res.shouldKeepAlive = false
+    for (const ex of ctx.inflight) ex.transport.closeAfter()
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     closed = Promise.all([stopped, idle]).then(async () => {

@@ -165,15 +165,15 @@ describe('application errors', () => {
   })
 
   it.each<[string, unknown, number, string]>([
-    ['HttpError 404', new HttpError(404, 'no such thing'), 404, 'no such thing'],
+    ['HttpError 404', new HttpError(404, 'no such thing'), 404, 'Not Found'],
     ['HttpError 503 (not exposed)', new HttpError(503, 'db password is hunter2'), 503, 'Service Unavailable'],
     [
       'an error with status 418 and expose',
       Object.assign(new Error('short and stout'), { status: 418, expose: true }),
       418,
-      'short and stout',
+      "I'm a Teapot",
     ],
-    ['an error with status 400', Object.assign(new Error('bad input'), { status: 400 }), 400, 'bad input'],
+    ['an error with status 400', Object.assign(new Error('bad input'), { status: 400 }), 400, 'Bad Request'],
     [
       'an error with status 200 (ignored)',
       Object.assign(new Error('x'), { status: 200 }),
