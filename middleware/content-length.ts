@@ -1,9 +1,10 @@
 /**
  * ContentLength — adds `Content-Length` to responses whose length is known without reading
- * them: array bodies (their byte length) and file bodies (the file's size from `fs.stat`, or
- * the length of their byte range). Nothing happens when the response already has
- * `Content-Length` or `Transfer-Encoding`, when its status has no body (1xx, 204, 304), or when
- * the body is a stream or a writer: those are never read to be measured.
+ * them: array bodies (their byte length) and file bodies made by `fileBody()` (the file's size
+ * from `fs.stat`, or the length of their byte range). Nothing happens when the response already
+ * has `Content-Length` or `Transfer-Encoding`, when its status has no body (1xx, 204, 304), or
+ * when the body is a stream (an `fs.ReadStream` included) or a writer: those are never read to
+ * be measured.
  *
  * Env keys: none read or added.
  *

@@ -1,10 +1,11 @@
 /**
  * ETag — gives `200` responses an `ETag` when they lack one: for an array body, the SHA-1 of
- * its bytes; for a file body, the file's inode, modification time and size from `fs.stat`
- * (which of them is set by `fileEtag`). Other streams and writers are never read to be hashed
- * and get no `ETag`. Responses with `Cache-Control: no-cache` are left alone. Tags are quoted
- * (`"…"`) and weak (`W/"…"`) when `weak` is set, or for a file modified within the last second
- * (it may change again within the same second without its mtime showing it).
+ * its bytes; for a file body (made by `fileBody()`), the file's inode, modification time and
+ * size from `fs.stat` (which of them is set by `fileEtag`). Other streams, an `fs.ReadStream`
+ * included, and writers are never read to be hashed and get no `ETag`. Responses with
+ * `Cache-Control: no-cache` are left alone. Tags are quoted (`"…"`) and weak (`W/"…"`) when
+ * `weak` is set, or for a file modified within the last second (it may change again within the
+ * same second without its mtime showing it).
  *
  * Env keys: none read or added.
  *

@@ -1,9 +1,10 @@
 /**
- * XSendfile — hands file responses to the front-end server: for a body that is a file (a
- * {@link FileBody}, or any body with a string `path` such as an `fs.ReadStream`), it sets
- * `X-Sendfile` (Apache mod_xsendfile, lighttpd), `X-Lighttpd-Send-File` or `X-Accel-Redirect`
- * (nginx, with the file path mapped to an internal URI) and sends an empty body with
- * `Content-Length: 0`; the front end then sends the file itself.
+ * XSendfile — hands file responses to the front-end server: for a whole-file {@link FileBody}
+ * (made by `fileBody()`, as the File app and Static do), it sets `X-Sendfile` (Apache
+ * mod_xsendfile, lighttpd), `X-Lighttpd-Send-File` or `X-Accel-Redirect` (nginx, with the file
+ * path mapped to an internal URI) and sends an empty body with `Content-Length: 0`; the front
+ * end then sends the file itself. Any other body passes untouched, an `fs.ReadStream`
+ * included: its `path` makes it no file body, and the server streams and closes it.
  *
  * The variation comes from the `variation` option, else `env['tsgix.sendfile.type']`, else
  * (only with `trustRequestHeaders`) the `X-Sendfile-Type` request header set by the front end;
@@ -23,6 +24,7 @@
  * @see Plack::Middleware::XSendfile
  */
 import { resolve } from 'node:path'
+import { isFileBody } from '../src/body.js'
 import { headerExists, headerSet, isHeaderValue } from '../src/headers.js'
 import { checkOptions, optionBoolean, optionOneOf } from '../src/options.js'
 import { responseCb } from '../src/response-cb.js'
@@ -100,8 +102,7 @@ export function xSendfile(options?: XSendfileOptions): Middleware {
         }
         headerSet(headers, variation, value)
         headerSet(headers, 'Content-Length', '0')
-        release(body)
-        res[2] = []
+        res[2] = [] // a file body holds nothing open: dropping it frees it
       })
     }
 }
@@ -111,18 +112,10 @@ export function xSendfile(options?: XSendfileOptions): Middleware {
  * (the front end would send the whole file under the app's 206 headers).
  */
 function filePath(body: Body | undefined): string | undefined {
-  if (body === undefined || Array.isArray(body)) return undefined
-  const { path, start, end } = body as { path?: unknown; start?: unknown; end?: unknown }
-  if (typeof path !== 'string' || path === '') return undefined
-  if ((typeof start === 'number' && start > 0) || (typeof end === 'number' && Number.isFinite(end)))
+  if (!isFileBody(body) || body.path === '') return undefined
+  if ((body.start !== undefined && body.start > 0) || (body.end !== undefined && Number.isFinite(body.end)))
     return undefined
-  return resolve(path)
-}
-
-/** Closes a body that holds a file open already (an `fs.ReadStream`). */
-function release(body: Body | undefined): void {
-  const destroy = (body as { destroy?: unknown } | undefined)?.destroy
-  if (typeof destroy === 'function') destroy.call(body)
+  return resolve(body.path)
 }
 
 /** Parses `X-Accel-Mapping: /real/path=/internal/uri, /other=/uri2`. */

@@ -2,6 +2,10 @@
  * Body kinds and the small operations every server and middleware needs on them:
  * recognising arrays, async iterables and files; making a {@link FileBody}; measuring and
  * reading a body whole when a caller truly needs it; freeing one that will not be read.
+ *
+ * A file body is branded: {@link fileBody} is the only way to make one and {@link isFileBody}
+ * the only way to recognise one. Nothing is decided by probing for a `path` property, so an
+ * `fs.ReadStream` (which has one) stays an ordinary stream that is read and then closed.
  */
 import { createReadStream } from 'node:fs'
 import type { Body, Chunk, FileBody } from './types.js'
@@ -17,15 +21,21 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
   )
 }
 
-/** True for a {@link FileBody}: an object with a string `path` that is async-iterable. */
+/**
+ * The file bodies {@link fileBody} made. A WeakSet rather than a symbol-keyed property: a
+ * brand held outside the object cannot be forged, is not carried over by a spread or
+ * `Object.assign` copy (which could then change `path` and still pass), and costs the body
+ * no property; entries go when their bodies are collected.
+ */
+const fileBodies = new WeakSet<object>()
+
+/**
+ * True for a {@link FileBody}, that is, for a value {@link fileBody} returned. An object with
+ * a `path` made any other way (an `fs.ReadStream`, a hand-built `{ path, [Symbol.asyncIterator] }`)
+ * is not one: it is an async-iterable body like any other.
+ */
 export function isFileBody(body: unknown): body is FileBody {
-  return (
-    body !== null &&
-    typeof body === 'object' &&
-    typeof (body as { path?: unknown }).path === 'string' &&
-    isAsyncIterable(body) &&
-    !Array.isArray(body)
-  )
+  return typeof body === 'object' && body !== null && fileBodies.has(body)
 }
 
 /** True when a promise-like. */
@@ -62,6 +72,8 @@ export function arrayBodyLength(body: readonly Chunk[]): number {
 /**
  * A {@link FileBody} for `path`, optionally a byte range (`end` inclusive). Servers may send it
  * with their fastest file path; anything else reads it as a stream of `highWaterMark`-sized chunks.
+ * It is the only maker of file bodies; what it returns is frozen, so the `path` and range a
+ * server sends are the ones its iterator reads. It opens nothing until it is iterated.
  */
 export function fileBody(path: string, range: { start?: number; end?: number } = {}): FileBody {
   const { start, end } = range
@@ -76,6 +88,7 @@ export function fileBody(path: string, range: { start?: number; end?: number } =
   }
   if (start !== undefined) Object.assign(body, { start })
   if (end !== undefined) Object.assign(body, { end })
+  fileBodies.add(Object.freeze(body))
   return body
 }
 
@@ -107,15 +120,16 @@ export async function closeIterator(iterator: AsyncIterator<unknown> | undefined
 
 /**
  * Frees a body that will not be read (HEAD, 204, 304, a replaced or refused response): destroys
- * a node Readable, cancels a web ReadableStream, and calls `return()` on any other async
- * iterable's iterator so its `finally` blocks run. Arrays and file bodies hold nothing open.
+ * a node Readable (an `fs.ReadStream` included, which closes its file), cancels a web
+ * ReadableStream, and calls `return()` on any other async iterable's iterator so its `finally`
+ * blocks run. Arrays and file bodies ({@link fileBody}) hold nothing open.
  * The freeing starts before this returns; the promise resolves once it is done. It never
  * throws or rejects and reports nothing itself: a failure goes to `onError` when given.
  */
 export async function discardBody(body: unknown, onError?: (err: unknown) => void): Promise<void> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return
   try {
-    // Streams first: an fs.ReadStream has a `path` too, but is open.
+    // An fs.ReadStream is a node Readable like any other: its `path` makes it no file body.
     const b = body as { destroy?: unknown; pipe?: unknown; cancel?: unknown; getReader?: unknown }
     if (typeof b.destroy === 'function' && typeof b.pipe === 'function') b.destroy()
     else if (typeof b.cancel === 'function' && typeof b.getReader === 'function') await b.cancel()

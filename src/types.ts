@@ -14,14 +14,20 @@ export type Chunk = string | Uint8Array
 /** Flat header list: `[name, value, name, value, ...]`. Order is kept, duplicates are allowed. */
 export type HeaderList = string[]
 
-/** A file to send, whole or a byte range (`end` inclusive). It is also async-iterable, so any consumer can read it. */
+/**
+ * A file to send, whole or a byte range (`end` inclusive). It is also async-iterable, so any
+ * consumer can read it. Only `fileBody(path, range)` makes one, and `isFileBody()` is how a
+ * server or middleware recognises it: an object of this shape built another way (an
+ * `fs.ReadStream`, which has a `path`, or a hand-made `{ path, [Symbol.asyncIterator] }`) is an
+ * ordinary async-iterable body, read as a stream and then closed.
+ */
 export interface FileBody extends AsyncIterable<Uint8Array> {
   readonly path: string
   readonly start?: number
   readonly end?: number
 }
 
-/** A response body: an array of chunks, any async iterable of chunks, or a file. */
+/** A response body: an array of chunks, any async iterable of chunks, or a file made by `fileBody()`. */
 export type Body = Chunk[] | AsyncIterable<Chunk> | FileBody
 
 /** The finished response: status, headers, body. */

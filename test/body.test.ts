@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs'
+import { createReadStream, fstatSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,8 +39,35 @@ describe('body kinds', () => {
 
   it('recognises file bodies', () => {
     expect(isFileBody(fileBody(file))).toBe(true)
+    expect(isFileBody(fileBody(file, { start: 2, end: 4 }))).toBe(true)
     expect(isFileBody({ path: file })).toBe(false)
     expect(isFileBody(Readable.from(['a']))).toBe(false)
+    expect(isFileBody(null)).toBe(false)
+  })
+
+  it('takes only what fileBody() made for a file body, whatever has a path', async () => {
+    const stream = createReadStream(file)
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()))
+    expect(typeof stream.path).toBe('string')
+    expect(isFileBody(stream)).toBe(false)
+    stream.destroy()
+    await closed
+    const handMade = {
+      path: file,
+      [Symbol.asyncIterator]: () => createReadStream(file)[Symbol.asyncIterator](),
+    }
+    expect(isFileBody(handMade)).toBe(false)
+    expect(isAsyncIterable(handMade)).toBe(true)
+    // A copy carries no brand, so it cannot point a file body somewhere else.
+    expect(isFileBody({ ...fileBody(file), path: '/etc/passwd' })).toBe(false)
+    expect(isFileBody(Object.assign({}, fileBody(file)))).toBe(false)
+  })
+
+  it('makes frozen file bodies', () => {
+    const body = fileBody(file, { start: 1 })
+    expect(Object.isFrozen(body)).toBe(true)
+    expect(() => Object.assign(body, { path: '/etc/passwd' })).toThrow(TypeError)
+    expect(body.path).toBe(file)
   })
 
   it('recognises promises', () => {
@@ -105,6 +132,18 @@ describe('discardBody', () => {
     expect(readable.destroyed).toBe(true)
     expect(stream.destroyed).toBe(true)
     await closed
+  })
+
+  it("closes an open fs.ReadStream's file descriptor", async () => {
+    const stream = createReadStream(file)
+    const fd = await new Promise<number>((resolve) => stream.once('open', resolve))
+    expect(fstatSync(fd).isFile()).toBe(true)
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()))
+    await discardBody(stream)
+    // 'close' comes once the descriptor is closed; the stream then holds none (node's `fd`
+    // field, left out of its typings).
+    await closed
+    expect((stream as unknown as { fd: number | null }).fd).toBeNull()
   })
 
   it('cancels a web ReadableStream', async () => {

@@ -74,17 +74,19 @@ function bodyProblem(body: unknown, headers: string[]): string | undefined {
     }
     return undefined
   }
+  // Only what fileBody() made is a FileBody; an object with a `path` and no brand (an
+  // fs.ReadStream) is an async iterable, checked chunk by chunk like any other.
   if (isFileBody(body)) {
-    const { start, end } = body as { start?: unknown; end?: unknown }
+    const { start, end } = body
     for (const [key, value] of [
       ['start', start],
       ['end', end],
     ] as const) {
-      if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
         return `FileBody ${key} must be an integer >= 0, got ${show(value)}`
       }
     }
-    if (typeof start === 'number' && typeof end === 'number' && end < start - 1) {
+    if (start !== undefined && end !== undefined && end < start - 1) {
       return `FileBody range is inverted (start ${start}, end ${end})`
     }
     return undefined

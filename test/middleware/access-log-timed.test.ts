@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -117,6 +118,22 @@ describe('AccessLog::Timed: byte counts', () => {
     )
     await log.line(1)
     expect([...log.lines].sort()).toEqual(['/range 4\n', '/whole 10\n'])
+  })
+
+  it('counts the bytes a stream with a path sends, never stat-ing its path', async () => {
+    const log = logCapture()
+    const app: App = (env) => {
+      if (env.PATH_INFO === '/stream') return [200, [], createReadStream(join(dir, 'ten.txt'), { start: 1 })]
+      // A hand-made object with a path is a stream too: its path names nothing.
+      const handMade = { path: join(dir, 'missing'), [Symbol.asyncIterator]: () => chunks('abc') }
+      return [200, [], handMade]
+    }
+    await testApp(accessLogTimed({ format: '%U %b', logger: log.logger })(app), async (fetch) => {
+      expect(await (await fetch('/stream')).text()).toBe('123456789')
+      expect(await (await fetch('/hand-made')).text()).toBe('abc')
+    })
+    await log.line(1)
+    expect([...log.lines].sort()).toEqual(['/hand-made 3\n', '/stream 9\n'])
   })
 
   it.each(forms)('counts UTF-8 bytes and logs 0 for HEAD (%s)', async (_, makeApp) => {

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,6 +71,25 @@ describe('ContentLength: every response form', () => {
       },
       { impl },
     )
+  })
+})
+
+describe('ContentLength: streams with a path', () => {
+  it('adds nothing for an fs.ReadStream body: it is a stream, not a file body', async () => {
+    let closed: Promise<void> | undefined
+    await testApp(
+      contentLength()(() => {
+        const stream = createReadStream(image)
+        closed = new Promise((resolve) => stream.once('close', () => resolve()))
+        return [200, [], stream]
+      }),
+      async (fetch) => {
+        const res = await fetch('/')
+        expect(res.headers.get('Content-Length')).toBeNull()
+        expect((await res.arrayBuffer()).byteLength).toBe(SIZE)
+      },
+    )
+    await closed
   })
 })
 

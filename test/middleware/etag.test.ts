@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -124,6 +125,17 @@ describe('ETag: file bodies', () => {
     const future = new Date(Date.now() + 3600_000)
     await utimes(fresh, future, future)
     expect(await tagOf(etag({ fileEtag: 'size' })(respond(fileBody(fresh))))).toBe('W/"3"')
+  })
+
+  it('gives an fs.ReadStream body no file tag: it is a stream, sent as it is', async () => {
+    await testApp(
+      etag()(() => [200, [...html], createReadStream(file)]),
+      async (fetch) => {
+        const res = await fetch('/')
+        expect(res.headers.get('ETag')).toBeNull()
+        expect(await res.text()).toBe('file contents\n')
+      },
+    )
   })
 
   it('sets nothing for a file that cannot be stat-ed, and the body is left as it is', async () => {

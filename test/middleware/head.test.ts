@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { head } from '../../middleware/head.js'
 import { requestEnv, runResponse, testApp } from '../../src/testing/index.js'
@@ -85,6 +87,23 @@ describe('Head: every response form', () => {
     const res = await runResponse(app(requestEnv({ REQUEST_METHOD: 'HEAD' })))
     expect(res.raw).toEqual([])
     expect(probe).toEqual({ pulled: 1, closed: true })
+  })
+
+  it('closes an fs.ReadStream body unread, as any stream, and keeps the headers', async () => {
+    const file = fileURLToPath(import.meta.url)
+    let closed: Promise<void> | undefined
+    const app = head()(() => {
+      const stream = createReadStream(file)
+      closed = new Promise((resolve) => stream.once('close', () => resolve()))
+      return [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], stream]
+    })
+    await testApp(app, async (fetch) => {
+      const res = await fetch('/', { method: 'HEAD' })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('Content-Length')).toBe('5')
+      expect(await res.text()).toBe('')
+    })
+    await closed
   })
 
   it('reports a body that fails to close to tsgi.errors', async () => {

@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { lint } from '../../middleware/lint.js'
 import { fileBody } from '../../src/body.js'
@@ -537,6 +539,26 @@ describe('Lint response checks: streamed bodies', () => {
     const body = fileBody(FILE)
     const res = lint()(() => [200, [], body])(makeEnv()) as Triple
     expect(res[2]).toBe(body)
+  })
+
+  it('checks an object with a path but not made by fileBody() as an async iterable', async () => {
+    const handMade = {
+      path: FILE,
+      start: -1,
+      [Symbol.asyncIterator]: () => chunks(['a', 42])[Symbol.asyncIterator](),
+    }
+    const res = lint()(() => [200, [], handMade])(makeEnv()) as Triple
+    expect(res[2]).not.toBe(handMade)
+    await expect(drain(res[2] as AsyncIterable<Chunk>)).rejects.toThrow(
+      'Lint: response: streamed body chunk 1 must be a string or Uint8Array, got 42',
+    )
+  })
+
+  it('streams an fs.ReadStream through its chunk checks, as any stream', async () => {
+    const stream = createReadStream(fileURLToPath(import.meta.url), { start: 0, end: 5 })
+    const res = lint()(() => [200, [], stream])(makeEnv()) as Triple
+    expect(res[2]).not.toBe(stream)
+    expect(Buffer.concat((await drain(res[2] as AsyncIterable<Chunk>)) as Buffer[]).toString()).toBe('import')
   })
 })
 
