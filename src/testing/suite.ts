@@ -14,6 +14,7 @@ import http from 'node:http'
 import type { App, ErrorStream } from '../types.js'
 import { errorLog } from './harness.js'
 import { remoteFetch } from './http-client.js'
+import { crossServerCases } from './suite-cases-cross.js'
 import { failureCases } from './suite-cases-failure.js'
 import { framingCases } from './suite-cases-framing.js'
 import { protocolCases } from './suite-cases-protocol.js'
@@ -34,6 +35,7 @@ export const serverSuiteCases: readonly SuiteCase[] = [
   ...failureCases,
   ...framingCases,
   ...protocolCases,
+  ...crossServerCases,
 ]
 
 /** The server under test, as `start` returns it. */
