@@ -17,7 +17,8 @@ Options:
   -p, --port PORT             TCP port (default: 5000; 0 picks a free one)
   -l, --listen ADDR           host:port, :port or a unix socket path; repeat
                               for several listeners (not with -o/-p)
-  -s, --server NAME           server to run on (default and only: node)
+  -s, --server NAME           server to run on: node (HTTP/1.1, default) or http2 (h2 over
+                              TLS with HTTP/1.1 by ALPN; cleartext h2c without --tls-*)
   -E, --env NAME              environment (default: $TSGI_ENV, $NODE_ENV or
                               development); development adds AccessLog,
                               StackTrace and Lint

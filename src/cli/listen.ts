@@ -1,15 +1,31 @@
 /**
- * Starts the node server on every `-l` address (or `-o`/`-p`), with TLS and timeouts from the
- * command line, and turns listen failures (address in use, permission denied, bad TLS files)
- * into one-line {@link CliError}s. A stale unix socket left by a killed server is replaced.
+ * Starts the server `-s` names (node HTTP/1.1, or http2) on every `-l` address (or `-o`/`-p`),
+ * with TLS and timeouts from the command line, and turns listen failures (address in use,
+ * permission denied, bad TLS files) into one-line {@link CliError}s. A stale unix socket left
+ * by a killed server is replaced. A server module is loaded only when it is chosen.
  */
 import { readFileSync, statSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { resolve } from 'node:path'
-import { type ServeOptions, serve, type TsgiServer } from '../server/node.js'
+import type { ServeOptions } from '../server/node.js'
 import type { App } from '../types.js'
 import { CliError, errorCode, messageOf } from './errors.js'
 import type { CliOptions, ListenSpec } from './options.js'
+
+/** A server `tsgiup` started, whichever kind. */
+export interface ListeningServer {
+  readonly url: string
+  readonly port: number
+  close(): Promise<void>
+}
+
+type Serve = (app: App, options: ServeOptions) => Promise<ListeningServer>
+
+/** The `serve` of the server `-s` names. */
+async function serverModule(name: string): Promise<Serve> {
+  if (name === 'http2') return (await import('../server/http2.js')).serve
+  return (await import('../server/node.js')).serve
+}
 
 /** Listens on every address of `opts`; on a failure closes the ones already open. */
 export async function listenAll(
@@ -17,7 +33,8 @@ export async function listenAll(
   opts: CliOptions,
   cwd: string,
   multiprocess: boolean,
-): Promise<TsgiServer[]> {
+): Promise<ListeningServer[]> {
+  const serve = await serverModule(opts.server)
   const base: ServeOptions = {
     multiprocess,
     ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined
@@ -31,9 +48,9 @@ export async function listenAll(
     ...(opts.keepAliveTimeout === undefined ? {} : { keepAliveTimeout: opts.keepAliveTimeout }),
     ...(opts.shutdownTimeout === undefined ? {} : { shutdownTimeout: opts.shutdownTimeout }),
   }
-  const servers: TsgiServer[] = []
+  const servers: ListeningServer[] = []
   try {
-    for (const spec of opts.listen) servers.push(await listenOne(app, base, spec, cwd))
+    for (const spec of opts.listen) servers.push(await listenOne(serve, app, base, spec, cwd))
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()))
     throw err
@@ -64,7 +81,13 @@ const REASONS: Readonly<Record<string, string>> = {
   EAI_AGAIN: 'unknown host',
 }
 
-async function listenOne(app: App, base: ServeOptions, spec: ListenSpec, cwd: string): Promise<TsgiServer> {
+async function listenOne(
+  serve: Serve,
+  app: App,
+  base: ServeOptions,
+  spec: ListenSpec,
+  cwd: string,
+): Promise<ListeningServer> {
   const path = spec.path === undefined ? undefined : resolve(cwd, spec.path)
   const options: ServeOptions = {
     ...base,
@@ -76,7 +99,7 @@ async function listenOne(app: App, base: ServeOptions, spec: ListenSpec, cwd: st
   } catch (err) {
     if (path !== undefined && errorCode(err) === 'EADDRINUSE' && (await isStaleSocket(path))) {
       unlinkSync(path)
-      return listenOne(app, base, spec, cwd)
+      return listenOne(serve, app, base, spec, cwd)
     }
     const code = errorCode(err)
     const reason = (code !== undefined && REASONS[code]) || messageOf(err)

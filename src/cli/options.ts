@@ -35,7 +35,7 @@ export interface CliOptions {
 }
 
 /** The servers `-s` accepts. */
-export const SERVERS = ['node'] as const
+export const SERVERS = ['node', 'http2'] as const
 
 const SPEC = {
   app: { type: 'string', short: 'a' },

@@ -20,7 +20,8 @@ export interface EnvConfig {
   readonly multiprocess: boolean
 }
 
-const VERSION: readonly [1, 0] = Object.freeze([1, 0] as const)
+/** `tsgi.version`, shared by every env. */
+export const VERSION: readonly [1, 0] = Object.freeze([1, 0] as const)
 const CONTENT_LENGTH = 'CONTENT_LENGTH'
 const CONTENT_TYPE = 'CONTENT_TYPE'
 const HTTP_HOST = 'HTTP_HOST'
@@ -29,17 +30,32 @@ const DROP = ''
 
 const keyCache = new Map<string, string>()
 
-/** The env key for a raw header name ('' to drop it). */
+/** The env key for a raw header name ('' to drop it: names holding `_`, HTTP/2 pseudo-headers). */
 function envKey(name: string): string {
   let key = keyCache.get(name)
   if (key !== undefined) return key
   const upper = name.toUpperCase()
   if (upper === 'CONTENT-LENGTH') key = CONTENT_LENGTH
   else if (upper === 'CONTENT-TYPE') key = CONTENT_TYPE
-  else if (upper.includes('_')) key = DROP
+  else if (upper.includes('_') || upper.charCodeAt(0) === 58 /* : */) key = DROP
   else key = `HTTP_${upper.replaceAll('-', '_')}`
   if (keyCache.size < 1024) keyCache.set(name, key)
   return key
+}
+
+/**
+ * Adds a flat raw header list to `env` as CGI keys, in one pass: repeated fields joined with
+ * ', ' (Cookie with '; '), names that would be ambiguous or are pseudo-headers dropped.
+ */
+export function addHeaders(env: Env, raw: readonly string[]): void {
+  const bag = env as Record<string, unknown>
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = envKey(raw[i]!)
+    if (key === DROP) continue
+    const value = raw[i + 1]!
+    const prev = bag[key]
+    bag[key] = prev === undefined ? value : `${prev}${key === HTTP_COOKIE ? '; ' : ', '}${value}`
+  }
 }
 
 /** The path of a request target (origin form, or absolute form as sent to proxies). */
@@ -53,13 +69,13 @@ export function targetPath(target: string): string {
   return slash < 0 ? '/' : path.slice(slash)
 }
 
-function queryOf(target: string): string {
+export function queryOf(target: string): string {
   const q = target.indexOf('?')
   return q < 0 ? '' : target.slice(q + 1)
 }
 
 /** An IPv4-mapped IPv6 address ('::ffff:1.2.3.4') in its IPv4 form. */
-function plainAddress(addr: string): string {
+export function plainAddress(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }
 
@@ -151,15 +167,8 @@ export function buildEnv(
     env.REMOTE_ADDR = plainAddress(remote)
     env.REMOTE_PORT = String(socket.remotePort)
   }
-  const raw = req.rawHeaders
+  addHeaders(env, req.rawHeaders)
   const bag = env as Record<string, unknown>
-  for (let i = 0; i < raw.length; i += 2) {
-    const key = envKey(raw[i]!)
-    if (key === DROP) continue
-    const value = raw[i + 1]!
-    const prev = bag[key]
-    bag[key] = prev === undefined ? value : `${prev}${key === HTTP_COOKIE ? '; ' : ', '}${value}`
-  }
   const host = bag[HTTP_HOST]
   if (typeof host === 'string' && host !== '') {
     const [name, port] = splitHost(host)

@@ -94,7 +94,8 @@ const SERVE_KEYS = [
   'shutdownTimeout',
 ] as const
 
-function makeContext(
+/** Checks the options common to every node-based server and makes the context its requests share. */
+export function makeContext(
   component: string,
   app: unknown,
   options: unknown,
@@ -119,7 +120,8 @@ function makeContext(
   }
 }
 
-function listener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+/** The `(req, res)` listener of a context: node:http's side of every node-based server. */
+export function listener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return function tsgiListener(req, res) {
     const url = req.url ?? '/'
     const original = (req as { originalUrl?: unknown }).originalUrl

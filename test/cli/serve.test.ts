@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { connect } from 'node:http2'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -181,6 +182,63 @@ describe('tsgiup serving', () => {
         .end()
     })
     expect(body).toBe('hello /secure from test/test')
+  })
+
+  /** GET `path` over HTTP/2 from the server at `url`; the :status and body. */
+  function h2get(url: string, path: string): Promise<{ status: unknown; body: string }> {
+    return new Promise((done, fail) => {
+      const session = connect(url, { rejectUnauthorized: false })
+      session.on('error', fail)
+      const req = session.request({ ':path': path })
+      let status: unknown
+      let body = ''
+      req.on('response', (headers) => {
+        status = headers[':status']
+      })
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      req.on('end', () => {
+        session.close()
+        done({ status, body })
+      })
+      req.on('error', fail)
+      req.end()
+    })
+  }
+
+  it('-s http2 serves cleartext h2c (prior knowledge) without TLS files', async () => {
+    const cwd = await tempApp({ 'app.ts': TS_APP })
+    const t = tsgiup([...LOCAL, '-E', 'test', '-s', 'http2'], { cwd })
+    const url = await t.url()
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    expect(await h2get(url, '/two')).toEqual({ status: 200, body: 'hello /two from test/test' })
+    expect(t.lines.some((l) => l.includes('(server http2,'))).toBe(true)
+    t.child.kill('SIGTERM')
+    expect(await t.exited).toBe(0)
+  })
+
+  it.skipIf(!hasOpenssl())('-s http2 with --tls-cert and --tls-key serves h2 over TLS', async () => {
+    const cwd = await tempApp({ 'app.ts': TS_APP })
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem'].concat([
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ]),
+      { cwd, stdio: 'ignore' },
+    )
+    const t = tsgiup(
+      [...LOCAL, '-E', 'test', '-s', 'http2', '--tls-cert', 'cert.pem', '--tls-key', 'key.pem'],
+      {
+        cwd,
+      },
+    )
+    const url = await t.url()
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/)
+    expect(await h2get(url, '/tls')).toEqual({ status: 200, body: 'hello /tls from test/test' })
   })
 
   it('-M imports modules before the app', async () => {

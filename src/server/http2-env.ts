@@ -1,0 +1,99 @@
+/**
+ * Builds the TSGI env of an HTTP/2 stream, as the node server does for HTTP/1.1: a plain object
+ * in one pass over the stream's raw header list. The pseudo-headers give the request line
+ * (`:method`, `:path`), `tsgi.url_scheme` (`:scheme`) and `HTTP_HOST` (`:authority`, which wins
+ * over a `Host` field, RFC 9113 §8.3.1); none of them becomes an `HTTP_*` key. Several `cookie`
+ * fields (HTTP/2 sends one per cookie) are joined with '; '.
+ */
+import type { ServerHttp2Stream } from 'node:http2'
+import type { EarlyHints, Env } from '../types.js'
+import {
+  addHeaders,
+  type EnvConfig,
+  plainAddress,
+  queryOf,
+  splitHost,
+  targetPath,
+  VERSION,
+} from './node-env.js'
+import { decodePath } from './path.js'
+import { defineSignal } from './pipeline.js'
+
+/** The peer of a session, read once per connection. */
+export interface Peer {
+  readonly address: string | undefined
+  readonly port: string | undefined
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
+  readonly encrypted: boolean
+}
+
+/**
+ * The env of a stream, or undefined when its path does not percent-decode (answer 400).
+ * `raw` is the flat header list node gives with the 'stream' event.
+ */
+export function buildHttp2Env(
+  stream: ServerHttp2Stream,
+  raw: readonly string[],
+  peer: Peer,
+  config: EnvConfig,
+  signalSource: { readonly signal: AbortSignal },
+  earlyHints: EarlyHints,
+): Env | undefined {
+  let method = 'GET'
+  let path = ''
+  let scheme = peer.encrypted ? 'https' : 'http'
+  let authority: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.charCodeAt(0) !== 58 /* : */) break // pseudo-headers come first (RFC 9113 §8.3)
+    if (name === ':method') method = raw[i + 1]!
+    else if (name === ':path') path = raw[i + 1]!
+    else if (name === ':scheme') scheme = raw[i + 1]!
+    else if (name === ':authority') authority = raw[i + 1]!
+  }
+  const pathInfo = decodePath(targetPath(path))
+  if (pathInfo === undefined) return undefined
+  const https = scheme === 'https'
+  const env: Env = {
+    REQUEST_METHOD: method,
+    SCRIPT_NAME: '',
+    PATH_INFO: pathInfo,
+    REQUEST_URI: path,
+    QUERY_STRING: queryOf(path),
+    SERVER_NAME: '',
+    SERVER_PORT: '',
+    SERVER_PROTOCOL: 'HTTP/2',
+    'tsgi.version': VERSION,
+    'tsgi.url_scheme': https ? 'https' : 'http',
+    'tsgi.input': stream,
+    'tsgi.errors': config.errors,
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': config.multiprocess,
+    'tsgi.run_once': false,
+    'tsgi.nonblocking': true,
+    'tsgi.streaming': true,
+    'tsgix.cleanup': true,
+    'tsgix.cleanup.handlers': [],
+    'tsgix.input.buffered': false,
+    'tsgix.early_hints': earlyHints,
+  }
+  defineSignal(env, signalSource)
+  if (config.logger !== undefined) env['tsgix.logger'] = config.logger
+  if (peer.address !== undefined) {
+    env.REMOTE_ADDR = peer.address
+    if (peer.port !== undefined) env.REMOTE_PORT = peer.port
+  }
+  addHeaders(env, raw)
+  if (authority !== undefined && authority !== '') env.HTTP_HOST = authority
+  const host = env.HTTP_HOST
+  if (typeof host === 'string' && host !== '') {
+    const [name, port] = splitHost(host)
+    env.SERVER_NAME = name
+    env.SERVER_PORT = port || (https ? '443' : '80')
+  } else {
+    env.SERVER_NAME = peer.localAddress === undefined ? 'localhost' : plainAddress(peer.localAddress)
+    env.SERVER_PORT = String(peer.localPort ?? 0)
+  }
+  return env
+}

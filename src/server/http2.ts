@@ -1,0 +1,264 @@
+/**
+ * The HTTP/2 server for TSGI applications (`tsgi/server/http2`), on node:http2's core stream
+ * API and the same response pipeline as every other server.
+ *
+ * With `tls` it speaks h2 and, by ALPN, HTTP/1.1 (`allowHTTP1`, default true) on one port, the
+ * HTTP/1.1 requests taking the node server's own path; without `tls` it is cleartext h2c with
+ * prior knowledge. `close()` sends GOAWAY on every session and lets open streams finish within
+ * `shutdownTimeout`, then resets them (`tsgix.signal` aborts with 'server-shutdown').
+ *
+ * @example
+ * const server = await serve(app, { port: 8443, tls: { key, cert } })
+ * process.once('SIGTERM', () => void server.close())
+ */
+import {
+  constants,
+  createSecureServer,
+  createServer,
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2Session,
+  type SecureServerOptions,
+  type ServerHttp2Stream,
+} from 'node:http2'
+import type { AddressInfo, Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import { optionBoolean, optionNumber, optionString } from '../options.js'
+import type { App } from '../types.js'
+import { buildHttp2Env, type Peer } from './http2-env.js'
+import { Http2Transport } from './http2-transport.js'
+import { listener, makeContext, type NodeListenerOptions } from './node.js'
+import { plainAddress } from './node-env.js'
+import { NodeTransport, type ServerContext } from './node-transport.js'
+import { Exchange } from './pipeline.js'
+
+export { ResponseAbortedError } from './pipeline.js'
+
+/** Options of {@link serve}. */
+export interface Http2ServeOptions extends NodeListenerOptions {
+  /** TCP port; 0 picks a free one. @default 5000 */
+  readonly port?: number
+  /** Interface to listen on. When absent, all interfaces, and `url` says `localhost`. */
+  readonly host?: string
+  /** Listen on this unix socket path instead of a TCP port (h2c). */
+  readonly path?: string
+  /** Serve h2 over TLS with these options (`key` and `cert` required; any node:http2 secure server option allowed). */
+  readonly tls?: SecureServerOptions & {
+    readonly key: NonNullable<SecureServerOptions['key']>
+    readonly cert: NonNullable<SecureServerOptions['cert']>
+  }
+  /** With `tls`, also answer HTTP/1.1 clients (by ALPN) on the same port. @default true */
+  readonly allowHTTP1?: boolean
+  /** A session with no open stream closes (GOAWAY) after this many ms; HTTP/1.1 keep-alive as the node server. @default 5000 */
+  readonly keepAliveTimeout?: number
+  /** Largest request header list in bytes (HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE); larger ones are refused. @default 16384 */
+  readonly maxHeaderSize?: number
+  /** Concurrent streams a client may open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). @default 128 */
+  readonly maxConcurrentStreams?: number
+  /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
+  readonly shutdownTimeout?: number
+}
+
+/** A listening HTTP/2 server. */
+export interface Http2TsgiServer {
+  /** Where it listens: `http://host:port/` (h2c) or `https://host:port/`. */
+  readonly url: string
+  /** The TCP port (0 for a unix socket). */
+  readonly port: number
+  /** The node:http2 server underneath. */
+  readonly server: Http2Server | Http2SecureServer
+  /** Graceful shutdown: GOAWAY, open streams finish within `shutdownTimeout`, then are reset. */
+  close(): Promise<void>
+}
+
+const KEYS = [
+  'errors',
+  'logger',
+  'multiprocess',
+  'requestTimeout',
+  'port',
+  'host',
+  'path',
+  'tls',
+  'allowHTTP1',
+  'keepAliveTimeout',
+  'maxHeaderSize',
+  'maxConcurrentStreams',
+  'shutdownTimeout',
+] as const
+
+const PEER = Symbol('tsgi.peer')
+type PeerHolder = Http2Session & { [PEER]?: Peer }
+
+function ignore(): void {}
+
+/** The peer of a session, read from its socket once. */
+function peerOf(session: PeerHolder): Peer {
+  let peer = session[PEER]
+  if (peer === undefined) {
+    const socket = session.socket as Socket | undefined
+    const remote = socket?.remoteAddress
+    peer = {
+      address: remote === undefined ? undefined : plainAddress(remote),
+      port: socket?.remotePort === undefined ? undefined : String(socket.remotePort),
+      localAddress: socket?.localAddress,
+      localPort: socket?.localPort,
+      encrypted: (socket as Partial<TLSSocket> | undefined)?.encrypted === true,
+    }
+    session[PEER] = peer
+  }
+  return peer
+}
+
+/** Runs one stream through the pipeline. */
+function onStream(ctx: ServerContext, stream: ServerHttp2Stream, raw: string[]): void {
+  const ex = new Exchange(ctx, new Http2Transport(stream))
+  const session = stream.session
+  if (session === undefined) return
+  const env = buildHttp2Env(stream, raw, peerOf(session), ctx.env, ex, ex.earlyHints)
+  if (env === undefined) ex.plain(400, 'Bad Request')
+  else if (env.REQUEST_METHOD === 'CONNECT') {
+    ex.report('CONNECT over HTTP/2 is not supported; answered 501')
+    ex.plain(501, 'Not Implemented')
+  } else ex.run(env)
+}
+
+/** Listens with `app` over HTTP/2 and resolves once the server accepts connections. */
+export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2TsgiServer> {
+  const ctx = makeContext('serve', app, options, KEYS)
+  const opts = options as Readonly<Record<string, unknown>>
+  const port = optionNumber('serve', opts, 'port', { min: 0, max: 65535, integer: true })
+  const host = optionString('serve', opts, 'host')
+  const path = optionString('serve', opts, 'path')
+  if (host === '') throw new TypeError(`serve: option 'host' must not be empty`)
+  if (path === '') throw new TypeError(`serve: option 'path' must not be empty`)
+  if (path !== undefined && (port !== undefined || host !== undefined)) {
+    throw new TypeError(`serve: option 'path' cannot be combined with 'port' or 'host'`)
+  }
+  const tls = opts.tls as Http2ServeOptions['tls']
+  if (tls !== undefined && (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)) {
+    throw new TypeError(`serve: option 'tls' must be an object with 'key' and 'cert'`)
+  }
+  const allowHTTP1 = optionBoolean('serve', opts, 'allowHTTP1') ?? true
+  if (opts.allowHTTP1 !== undefined && tls === undefined) {
+    throw new TypeError(`serve: option 'allowHTTP1' needs 'tls' (h2c is prior knowledge only)`)
+  }
+  const keepAliveTimeout = optionNumber('serve', opts, 'keepAliveTimeout', { min: 0 }) ?? 5000
+  const maxHeaderSize = optionNumber('serve', opts, 'maxHeaderSize', { min: 1, integer: true }) ?? 16384
+  const maxConcurrentStreams =
+    optionNumber('serve', opts, 'maxConcurrentStreams', { min: 1, max: 2 ** 31 - 1, integer: true }) ?? 128
+  const grace = optionNumber('serve', opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
+
+  const settings = { maxConcurrentStreams, maxHeaderListSize: maxHeaderSize }
+  const server: Http2Server | Http2SecureServer = tls
+    ? createSecureServer({ ...tls, allowHTTP1, settings, maxSessionMemory: 64 })
+    : createServer({ settings, maxSessionMemory: 64 })
+  if (tls && allowHTTP1) {
+    server.on('request', listener(ctx))
+    // Adding a 'request' listener makes node route h2 streams through its compatibility
+    // objects too; streams are this server's own.
+    server.removeAllListeners('stream')
+    ;(server as Http2SecureServer & { keepAliveTimeout?: number }).keepAliveTimeout = keepAliveTimeout
+  }
+  server.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, raw: string[]) =>
+    onStream(ctx, stream, raw),
+  )
+  const sessions = new Set<Http2Session>()
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session)
+    session.on('error', ignore)
+    session.once('close', () => sessions.delete(session))
+    if (keepAliveTimeout > 0) {
+      session.setTimeout(keepAliveTimeout, () => {
+        // only an idle session: a stream that waits on a slow app is not inactivity of the client
+        if (!hasOpenStreams(ctx, session)) session.close()
+      })
+    }
+    if (ctx.closing) session.close()
+  })
+  // HTTP/1.1 connections of the TLS port, closed by close() once they carry no request.
+  const h1Sockets = new Set<Socket>()
+  if (tls && allowHTTP1) {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') return
+      h1Sockets.add(socket)
+      socket.once('close', () => h1Sockets.delete(socket))
+    })
+  }
+  server.on('sessionError', ignore)
+  server.on('unknownProtocol', (socket: Socket) => socket.destroy())
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    const ready = () => {
+      server.off('error', reject)
+      const address = server.address()
+      const bound = path === undefined ? (address as AddressInfo).port : 0
+      const scheme = tls ? 'https' : 'http'
+      let url: string
+      if (path !== undefined) url = `${scheme}+unix://${encodeURIComponent(path)}/`
+      else {
+        const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host
+        url = `${scheme}://${name.includes(':') ? `[${name}]` : name}:${bound}/`
+      }
+      resolve({ url, port: bound, server, close: closer(ctx, server, sessions, h1Sockets, grace) })
+    }
+    if (path !== undefined) server.listen(path, ready)
+    else if (host !== undefined) server.listen(port ?? 5000, host, ready)
+    else server.listen(port ?? 5000, ready)
+  })
+}
+
+function hasOpenStreams(ctx: ServerContext, session: Http2Session): boolean {
+  for (const ex of ctx.inflight) {
+    const transport = ex.transport
+    if (transport instanceof Http2Transport && transport.stream.session === session) return true
+  }
+  return false
+}
+
+/** The graceful `close()` of a server. */
+function closer(
+  ctx: ServerContext,
+  server: Http2Server | Http2SecureServer,
+  sessions: Set<Http2Session>,
+  h1Sockets: Set<Socket>,
+  grace: number,
+): () => Promise<void> {
+  const closeIdleH1 = () => {
+    const busy = new Set<Socket>()
+    for (const ex of ctx.inflight) {
+      const transport = ex.transport
+      if (transport instanceof NodeTransport) busy.add(transport.socket)
+    }
+    for (const socket of h1Sockets) if (!busy.has(socket)) socket.destroySoon()
+  }
+  let closed: Promise<void> | undefined
+  return () => {
+    if (closed) return closed
+    ctx.closing = true
+    let drained: () => void = () => {}
+    const idle = new Promise<void>((resolve) => {
+      drained = resolve
+    })
+    ctx.onEnded = () => {
+      closeIdleH1()
+      if (ctx.inflight.size === 0) drained()
+    }
+    if (ctx.inflight.size === 0) drained()
+    for (const ex of ctx.inflight) ex.transport.closeAfter()
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const session of sessions) session.close()
+    closeIdleH1()
+    const timer = setTimeout(() => {
+      for (const ex of ctx.inflight) ex.cut('server-shutdown')
+      for (const session of sessions) session.destroy(undefined, constants.NGHTTP2_CANCEL)
+      for (const socket of h1Sockets) socket.destroy()
+    }, grace)
+    closed = Promise.all([stopped, idle]).then(async () => {
+      clearTimeout(timer)
+      while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
+    })
+    return closed
+  }
+}
