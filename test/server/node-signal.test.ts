@@ -115,6 +115,36 @@ describe('tsgix.signal', () => {
   })
 })
 
+describe('clients that leave mid-upload', () => {
+  it('cost at most one short line each on tsgi.errors, never a stack trace', async () => {
+    const clients = 200
+    let ended = 0
+    const allEnded = deferred()
+    const { port, errors } = await start(async (env) => {
+      env['tsgix.cleanup.handlers']?.push(() => {
+        if (++ended === clients) allEnded.resolve()
+      })
+      let size = 0
+      for await (const chunk of env['tsgi.input']) size += chunk.byteLength
+      return [200, [], [String(size)]]
+    })
+    const head = `POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\n\r\n`
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const socket = await rawConnect(port)
+        socket.on('error', () => {})
+        await new Promise<void>((done) => socket.write(head + 'x'.repeat(4096), () => done()))
+        socket.destroy()
+      }),
+    )
+    await allEnded.promise
+    const lines = errors.text.split('\n').filter((l) => l !== '')
+    expect(lines.length).toBeLessThanOrEqual(clients)
+    expect(errors.text).not.toMatch(/\n\s+at /)
+    for (const line of lines) expect(line.length).toBeLessThan(300)
+  })
+})
+
 describe('tsgix.cleanup.handlers', () => {
   it('run in order, each awaited, after the response; failures go to tsgi.errors', async () => {
     const order: string[] = []
