@@ -11,7 +11,7 @@ import type { Chunk, HeaderList } from '../types.js'
 import { isConnectionSpecific, isContentLength, isTransferEncoding } from './framing.js'
 import { HEAD_BODYLESS, HEAD_PLAIN, type Transport, type TransportEvents } from './transport.js'
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = constants
+const { NGHTTP2_NO_ERROR } = constants
 const TRANSPORT = Symbol('tsgi.transport')
 type StreamHolder = ServerHttp2Stream & { [TRANSPORT]?: Http2Transport | undefined }
 
@@ -99,7 +99,8 @@ export class Http2Transport implements Transport {
 
   /** Our side ended: a request body the app left unread is drained so the stream can close. */
   onFinish(): void {
-    this.endedBody = true
+    // node ends the writable side of a stream the peer reset too: that is no completion
+    if (!this.endedBody) return
     this.finishedBody = true
     const stream = this.stream
     if (!stream.readableEnded) stream.resume()
@@ -165,12 +166,20 @@ export class Http2Transport implements Transport {
   }
 
   pipe(source: Readable): void {
+    // registered before pipe's own: the body counts as ended just before pipe ends the stream
+    source.once('end', () => {
+      this.endedBody = true
+    })
     source.pipe(this.stream)
   }
 
+  /**
+   * Resets the stream with INTERNAL_ERROR. Not `stream.close(code)`: on node 20 that sends an
+   * empty DATA frame with END_STREAM first, and the client would take the response for whole.
+   */
   destroy(): void {
     const stream = this.stream
-    if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR)
+    if (!stream.destroyed) stream.destroy(new Error('tsgi: response cut short'))
   }
 
   closeAfter(): void {

@@ -10,11 +10,25 @@ import { join } from 'node:path'
 import type { App, Env, Triple } from '../types.js'
 import type { TestContext, TestFetch } from './harness.js'
 
+/** The protocol a conformance run speaks to the server: HTTP/1.1 or HTTP/2. */
+export type SuiteProtocol = 'http1' | 'http2'
+
+/** What a check gets beside `fetch`: the harness's context and the protocol of the run. */
+export interface SuiteCheckContext extends TestContext {
+  readonly protocol: SuiteProtocol
+}
+
 /** One conformance case: an app and the check that drives it. */
 export interface SuiteCase {
   readonly name: string
+  /**
+   * The protocols the case makes sense on, when it tests something only they have (a reason
+   * phrase in the status line, say); absent means every protocol. A run over another protocol
+   * leaves the case out, on every server alike.
+   */
+  readonly protocols?: readonly SuiteProtocol[]
   readonly app: App
-  check(fetch: TestFetch, ctx: TestContext): Promise<void>
+  check(fetch: TestFetch, ctx: SuiteCheckContext): Promise<void>
 }
 
 /** The request header that carries a board token from a check to its app. */

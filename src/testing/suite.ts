@@ -9,11 +9,14 @@
  *   const s = await myServe(app, { port: 0, host: '127.0.0.1', errors })
  *   return { url: s.url, close: () => s.close() }
  * })
+ *
+ * A server that speaks HTTP/2 runs it again with `{ client: 'http2' }`: the cases marked for
+ * HTTP/1.x only (`protocols: ['http1']`) are then left out.
  */
-import http from 'node:http'
 import type { App, ErrorStream } from '../types.js'
-import { errorLog } from './harness.js'
-import { remoteFetch } from './http-client.js'
+import { errorLog, type TestFetch } from './harness.js'
+import { agentFor, remoteFetch } from './http-client.js'
+import { remoteHttp2Fetch } from './http2-client.js'
 import { crossServerCases } from './suite-cases-cross.js'
 import { failureCases } from './suite-cases-failure.js'
 import { framingCases } from './suite-cases-framing.js'
@@ -22,9 +25,9 @@ import { requestBodyCases } from './suite-cases-request-body.js'
 import { requestEnvCases } from './suite-cases-request-env.js'
 import { responseBodyCases } from './suite-cases-response-body.js'
 import { responseHeadCases } from './suite-cases-response-head.js'
-import type { SuiteCase } from './suite-support.js'
+import type { SuiteCase, SuiteProtocol } from './suite-support.js'
 
-export type { SuiteCase } from './suite-support.js'
+export type { SuiteCase, SuiteCheckContext, SuiteProtocol } from './suite-support.js'
 
 /** Every case. Each `app` is self-contained; `check` uses node:assert. */
 export const serverSuiteCases: readonly SuiteCase[] = [
@@ -61,6 +64,22 @@ export interface ServerSuiteOptions {
   readonly skip?: readonly string[]
   /** The name of the `describe` block. @default 'TSGI server conformance' */
   readonly name?: string
+  /**
+   * The protocol the checks speak: HTTP/1.1 (over TLS for an `https:` URL), or HTTP/2 (h2c
+   * with prior knowledge for `http:`, h2 for `https:`). Cases marked for other protocols only
+   * are left out. @default 'http1'
+   */
+  readonly client?: SuiteProtocol
+}
+
+/** A `fetch` for `url` over `protocol`, and the function that releases its connections. */
+function suiteClient(url: string, protocol: SuiteProtocol): { fetch: TestFetch; close(): Promise<void> } {
+  if (protocol === 'http2') return remoteHttp2Fetch(url)
+  const agent = agentFor(url)
+  return {
+    fetch: remoteFetch(url, agent),
+    close: async () => agent.destroy(),
+  }
 }
 
 /** Registers one test per case; each starts a server with `start`, runs the check, closes it. */
@@ -75,17 +94,23 @@ export function runServerSuite(
       throw new TypeError(`runServerSuite: option skip names no case: ${JSON.stringify(name)}`)
     }
   }
+  const protocol = options.client ?? 'http1'
+  if (protocol !== 'http1' && protocol !== 'http2') {
+    throw new TypeError(
+      `runServerSuite: option client must be 'http1' or 'http2', not ${JSON.stringify(protocol)}`,
+    )
+  }
   framework.describe(options.name ?? 'TSGI server conformance', () => {
     for (const c of serverSuiteCases) {
-      if (skip.has(c.name)) continue
+      if (skip.has(c.name) || (c.protocols && !c.protocols.includes(protocol))) continue
       framework.it(c.name, async () => {
         const log = errorLog()
         const server = await start(c.app, { errors: log.stream })
-        const agent = new http.Agent({ keepAlive: true })
+        const client = suiteClient(server.url, protocol)
         try {
-          await c.check(remoteFetch(server.url, agent), { url: server.url, errors: log.text })
+          await c.check(client.fetch, { url: server.url, errors: log.text, protocol })
         } finally {
-          agent.destroy()
+          await client.close()
           await server.close()
         }
       })

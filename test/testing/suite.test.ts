@@ -9,7 +9,7 @@ describe('serverSuiteCases', () => {
   })
 
   it.each(serverSuiteCases.map((c) => [c.name, c] as const))('%s passes in process', async (_name, c) => {
-    await testApp(c.app, (fetch, ctx) => c.check(fetch, ctx), { impl: 'MockHTTP' })
+    await testApp(c.app, (fetch, ctx) => c.check(fetch, { ...ctx, protocol: 'http1' }), { impl: 'MockHTTP' })
   })
 })
 
@@ -31,6 +31,29 @@ describe('runServerSuite', () => {
     expect(blocks).toEqual(['mine'])
     expect(tests).toHaveLength(serverSuiteCases.length - 1)
     expect(tests).not.toContain('bigger file')
+  })
+
+  it("leaves out the cases marked for other protocols with client: 'http2'", () => {
+    const tests: string[] = []
+    const framework = {
+      describe: (_name: string, body: () => void) => body(),
+      it: (name: string) => tests.push(name),
+    }
+    runServerSuite(framework, () => Promise.reject(new Error('not started')), { client: 'http2' })
+    const http1Only = serverSuiteCases.filter((c) => c.protocols && !c.protocols.includes('http2'))
+    expect(http1Only.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['status line', 'custom reason phrase']),
+    )
+    expect(tests).toHaveLength(serverSuiteCases.length - http1Only.length)
+    for (const c of http1Only) expect(tests).not.toContain(c.name)
+  })
+
+  it('rejects an unknown client protocol', () => {
+    const framework = { describe: () => {}, it: () => {} }
+    const options = { client: 'spdy' } as unknown as { client: 'http1' }
+    expect(() => runServerSuite(framework, () => Promise.reject(new Error()), options)).toThrow(
+      /runServerSuite: option client must be 'http1' or 'http2'/,
+    )
   })
 
   it('rejects a skip name that names no case', () => {
