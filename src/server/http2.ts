@@ -29,6 +29,7 @@ import { buildHttp2Env, type Peer } from './http2-env.js'
 import { Http2Transport } from './http2-transport.js'
 import { listener, makeContext, type NodeListenerOptions } from './node.js'
 import { plainAddress } from './node-env.js'
+import { readLimits } from './node-limits.js'
 import { NodeTransport, type ServerContext } from './node-transport.js'
 import { Exchange } from './pipeline.js'
 
@@ -154,7 +155,8 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
     ? createSecureServer({ ...tls, allowHTTP1, settings, maxSessionMemory: 64 })
     : createServer({ settings, maxSessionMemory: 64 })
   if (tls && allowHTTP1) {
-    server.on('request', listener(ctx))
+    // the HTTP/1.1 refusals of the node server (smuggling-prone heads, too many fields)
+    server.on('request', listener(ctx, readLimits('serve', { keepAliveTimeout, maxHeaderSize })))
     // Adding a 'request' listener makes node route h2 streams through its compatibility
     // objects too; streams are this server's own.
     server.removeAllListeners('stream')

@@ -21,10 +21,18 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsServerOpt
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { checkOptions, optionBoolean, optionFunction, optionNumber, optionString } from '../options.js'
-import { statusText } from '../status.js'
 import type { App, ErrorStream, Logger } from '../types.js'
 import { handleConnect } from './node-connect.js'
 import { mountedTarget, plainTarget } from './node-env.js'
+import {
+  admitConnect,
+  admitRequest,
+  guardServer,
+  LIMIT_KEYS,
+  nodeServerOptions,
+  readLimits,
+  type ServerLimits,
+} from './node-limits.js'
 import { handleRequest, type ServerContext } from './node-transport.js'
 import { pipelineContext } from './pipeline.js'
 
@@ -55,10 +63,16 @@ export interface ServeOptions extends NodeListenerOptions {
     readonly key: NonNullable<HttpsServerOptions['key']>
     readonly cert: NonNullable<HttpsServerOptions['cert']>
   }
-  /** node's `server.keepAliveTimeout`, in milliseconds. @default 5000 */
+  /** Milliseconds an idle keep-alive connection stays open; 0 keeps it open. @default 5000 */
   readonly keepAliveTimeout?: number
-  /** node's `server.headersTimeout`, in milliseconds. @default 60000 */
+  /** Milliseconds a request head may take, from the connection's start or the request's first byte; then 408 and a close. 0 for none. @default 60000 */
   readonly headersTimeout?: number
+  /** Milliseconds a request body may send nothing while the app waits for it; then 408 (or a cut connection once the head is out) and the app's read fails. 0 for none. @default 60000 */
+  readonly bodyTimeout?: number
+  /** Connections served at once; a request on a connection over the cap gets 503 and a close. 0 for no cap. @default 0 */
+  readonly maxConnections?: number
+  /** Header fields a request head may hold; more get 431 and a close. 0 for no count. @default 100 */
+  readonly maxHeaders?: number
   /** Largest request head in bytes; larger ones get 431. @default 16384 */
   readonly maxHeaderSize?: number
   /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
@@ -88,9 +102,7 @@ const SERVE_KEYS = [
   'host',
   'path',
   'tls',
-  'keepAliveTimeout',
-  'headersTimeout',
-  'maxHeaderSize',
+  ...LIMIT_KEYS,
   'shutdownTimeout',
 ] as const
 
@@ -120,9 +132,16 @@ export function makeContext(
   }
 }
 
-/** The `(req, res)` listener of a context: node:http's side of every node-based server. */
-export function listener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * The `(req, res)` listener of a context: node:http's side of every node-based server. With
+ * `limits` (a server of its own), a request they refuse is answered here and never reaches the app.
+ */
+export function listener(
+  ctx: ServerContext,
+  limits?: ServerLimits,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return function tsgiListener(req, res) {
+    if (limits !== undefined && !admitRequest(limits, req, res)) return
     const url = req.url ?? '/'
     const original = (req as { originalUrl?: unknown }).originalUrl
     const target =
@@ -144,21 +163,6 @@ export function toNodeListener(
   return listener(makeContext('toNodeListener', app, options, LISTENER_KEYS))
 }
 
-/** Answers a request node could not parse (400, 408, 431) with a minimal response, then closes. */
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  // As node's own handler: no raw answer once a response on this socket has begun (`_httpMessage`).
-  const pending = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
-  if (err.code !== 'ECONNRESET' && socket.writable && !pending?.headersSent) {
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-    const text = statusText(status)
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
-    )
-    socket.once('finish', () => socket.destroy())
-  } else socket.destroy()
-}
-
 /** Listens with `app` and resolves once the server accepts connections. */
 export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer> {
   const ctx = makeContext('serve', app, options, SERVE_KEYS)
@@ -175,26 +179,18 @@ export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer>
   if (tls !== undefined && (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)) {
     throw new TypeError(`serve: option 'tls' must be an object with 'key' and 'cert'`)
   }
-  const timeouts = { min: 0 }
-  const keepAliveTimeout = optionNumber('serve', opts, 'keepAliveTimeout', timeouts)
-  const headersTimeout = optionNumber('serve', opts, 'headersTimeout', timeouts)
-  const maxHeaderSize = optionNumber('serve', opts, 'maxHeaderSize', { min: 1, integer: true })
-  const grace = optionNumber('serve', opts, 'shutdownTimeout', timeouts) ?? 10_000
+  const limits = readLimits('serve', opts)
+  const grace = optionNumber('serve', opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
 
-  const serverOptions = maxHeaderSize === undefined ? {} : { maxHeaderSize }
-  const onRequest = listener(ctx)
+  const serverOptions = nodeServerOptions(limits)
+  const onRequest = listener(ctx, limits)
   const server: Server = tls
     ? createHttpsServer({ ...tls, ...serverOptions }, onRequest)
     : createHttpServer(serverOptions, onRequest)
-  // node keeps only the first 2000 header lines and drops the rest silently (a Cookie or an
-  // Authorization pushed out by junk); maxHeaderSize bounds the head instead.
-  server.maxHeadersCount = 0
-  if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout
-  if (headersTimeout !== undefined) server.headersTimeout = headersTimeout
-  server.on('clientError', onClientError)
-  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-    handleConnect(ctx, req, socket, head),
-  )
+  guardServer(server, limits, tls !== undefined)
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (admitConnect(limits, req, socket)) handleConnect(ctx, req, socket, head)
+  })
 
   return new Promise<TsgiServer>((resolve, reject) => {
     server.once('error', reject)

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import { connect } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Http2ServeOptions, type Http2TsgiServer, serve } from '../../src/server/http2.js'
@@ -569,6 +570,40 @@ describe('http2 server: curl', () => {
     const res = await runCurl(['--http1.1', '-k', '--data-binary', 'abc', `${url}/`])
     expect(res).toEqual({ body: 'HTTP/1.1 https abc', version: '1.1' })
   })
+})
+
+describe('http2 server: HTTP/1.1 on the TLS port', () => {
+  it.skipIf(skipTls)(
+    'refuses an HTTP/1.0 request with Transfer-Encoding (400, closed, app not called)',
+    async () => {
+      let calls = 0
+      const { port } = await start(
+        () => {
+          calls++
+          return text('reached')
+        },
+        { secure: true },
+      )
+      const socket = tlsConnect({
+        port,
+        host: '127.0.0.1',
+        ALPNProtocols: ['http/1.1'],
+        rejectUnauthorized: false,
+      })
+      await once(socket, 'secureConnect')
+      const parts: Buffer[] = []
+      socket.on('data', (d: Buffer) => parts.push(d))
+      const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n'
+      socket.write(
+        `POST / HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n${smuggled}`,
+      )
+      await once(socket, 'close')
+      const answer = Buffer.concat(parts).toString('latin1')
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /)
+      expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1)
+      expect(calls).toBe(0)
+    },
+  )
 })
 
 describe('http2 server: h2load', () => {

@@ -147,12 +147,15 @@ describe('statuses', () => {
 })
 
 describe('request heads', () => {
-  it('keeps every header line past node’s default count of 2000', async () => {
-    const { port } = await start((env) => [
-      200,
-      [],
-      [String(Object.keys(env).filter((k) => k.startsWith('HTTP_X_H')).length), ` ${env.HTTP_COOKIE}`],
-    ])
+  it('keeps every header line past node’s default count of 2000 (with no maxHeaders count)', async () => {
+    const { port } = await start(
+      (env) => [
+        200,
+        [],
+        [String(Object.keys(env).filter((k) => k.startsWith('HTTP_X_H')).length), ` ${env.HTTP_COOKIE}`],
+      ],
+      { maxHeaders: 0 },
+    )
     let head = 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n'
     for (let i = 0; i < 2100; i++) head += `X-H${i}: v\r\n`
     const text = await raw(port, `${head}Cookie: a=1\r\n\r\n`)
