@@ -107,8 +107,14 @@ export function guardServer(server: Server, limits: ServerLimits, secure: boolea
  * being refused, when nothing more of it reaches the app.
  */
 const STANDING = Symbol('tsgi.standing')
+const TIMED_OUT = Symbol('tsgi.timedOut')
+
+/** True when the server closes `socket` because a request on it timed out (not the client leaving). */
+export function timedOut(socket: Duplex): boolean {
+  return (socket as Guarded)[TIMED_OUT] === true
+}
 const REFUSING = 0
-type Guarded = Duplex & { [STANDING]?: number }
+type Guarded = Duplex & { [STANDING]?: number; [TIMED_OUT]?: boolean }
 
 /** Marks a request pipelined behind a refusal: it gets no answer, its connection closes. */
 const UNANSWERED = -1
@@ -232,6 +238,7 @@ type ResponseHolder = Duplex & { _httpMessage?: ServerResponse | null }
  */
 function refuseInTurn(socket: Duplex, status: number, broken: IncomingMessage | undefined, err: Error): void {
   if (socket.destroyed) return
+  if (status === 408) (socket as Guarded)[TIMED_OUT] = true
   const current = (socket as ResponseHolder)._httpMessage
   if (current != null && current.req !== broken) {
     current.once('close', () => refuseInTurn(socket, status, broken, err))

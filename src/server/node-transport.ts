@@ -9,6 +9,7 @@ import type { Duplex, Readable, Writable } from 'node:stream'
 import type { Chunk, HeaderList } from '../types.js'
 import { wireHeaders } from './framing.js'
 import { buildEnv, type EnvConfig, type EnvTarget } from './node-env.js'
+import { timedOut } from './node-limits.js'
 import { Exchange, type PipelineContext } from './pipeline.js'
 import {
   HEAD_BODYLESS,
@@ -81,6 +82,10 @@ export class NodeTransport implements Transport {
 
   get gone(): boolean {
     return this.socket.destroyed
+  }
+
+  get lostReason(): 'timeout' | undefined {
+    return timedOut(this.socket) ? 'timeout' : undefined
   }
 
   attach(events: TransportEvents): void {

@@ -551,14 +551,15 @@ export class Exchange implements TransportEvents {
     this.closeIterator()
     const transport = this.transport
     if (this.abortReason === undefined && transport.gone && !transport.finished) {
-      // The client left and the app's reading or writing failed for it: one short line.
-      this.abort('client-disconnected')
+      // The connection went and the app's reading or writing failed for it: one short line.
+      this.abort(transport.lostReason ?? 'client-disconnected')
     }
     if (this.abortReason !== undefined) {
       if (err instanceof ResponseAbortedError) return
+      const reason = this.abortReason
       this.report(
-        this.abortReason === 'client-disconnected'
-          ? `after the client left: ${shortError(err)}`
+        reason === 'client-disconnected' || transport.lostReason === reason
+          ? `after the connection closed (${reason}): ${shortError(err)}`
           : describeError(err),
       )
       return
@@ -648,7 +649,7 @@ export class Exchange implements TransportEvents {
     if (this.over) return
     this.over = true
     if (this.timer !== undefined) clearTimeout(this.timer)
-    if (!this.transport.finished) this.abort('client-disconnected')
+    if (!this.transport.finished) this.abort(this.transport.lostReason ?? 'client-disconnected')
     const ctx = this.ctx
     ctx.inflight.delete(this)
     const env = this.env

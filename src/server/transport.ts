@@ -7,7 +7,7 @@
  * behaves alike.
  */
 import type { Readable } from 'node:stream'
-import type { Chunk, HeaderList } from '../types.js'
+import type { AbortReason, Chunk, HeaderList } from '../types.js'
 
 /** Flags of {@link Transport.head}, or-ed together: none. */
 export const HEAD_NONE = 0
@@ -38,6 +38,8 @@ export interface Transport {
   readonly finished: boolean
   /** The client is gone (the connection or stream closed before the response completed). */
   readonly gone: boolean
+  /** Why the connection went, when it was not the client leaving (the server timed it out). */
+  readonly lostReason?: AbortReason | undefined
   /** Receives the transport's events; called once, before anything else. */
   attach(events: TransportEvents): void
   /**

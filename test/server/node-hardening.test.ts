@@ -294,10 +294,12 @@ describe('bodyTimeout', () => {
     expect(err.code).toBe('ERR_HTTP_REQUEST_TIMEOUT')
   })
 
-  it('destroys the connection when the response head is already out', async () => {
+  it('destroys the connection when the response head is already out; the signal says timeout', async () => {
     const failure = deferred<unknown>()
+    const reason = deferred<unknown>()
     const { port } = await start(
       (env) => async (respond) => {
+        env['tsgix.cleanup.handlers']?.push((e) => reason.resolve(e['tsgix.signal']?.reason))
         const w = respond([200, ['Content-Type', 'text/plain']])
         await w.write('started')
         try {
@@ -318,6 +320,7 @@ describe('bodyTimeout', () => {
     expect(wire).toMatch(/started/)
     expect(wire).not.toMatch(/\r\n0\r\n\r\n$/) // never a complete-looking response
     expect(await failure.promise).toBeInstanceOf(Error)
+    expect(await reason.promise).toBe('timeout')
   })
 
   it('does not fire while the app is not reading (its own backpressure)', async () => {
