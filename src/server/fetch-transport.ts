@@ -61,6 +61,10 @@ export class FetchTransport implements Transport {
     for (const s of this.sources) s.addEventListener('abort', this.onAbort, { once: true })
   }
 
+  watchClose(): void {
+    // every stream is watched from attach()
+  }
+
   head(
     status: number,
     reason: string | undefined,

@@ -118,6 +118,10 @@ export class Http2Transport implements Transport {
     this.events.closed()
   }
 
+  watchClose(): void {
+    // every stream is watched from attach()
+  }
+
   head(
     status: number,
     _reason: string | undefined,

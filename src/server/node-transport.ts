@@ -90,6 +90,9 @@ export class NodeTransport implements Transport {
 
   attach(events: TransportEvents): void {
     this.events = events
+  }
+
+  watchClose(): void {
     const res = this.res as TransportHolder
     res[TRANSPORT] = this
     res.on('close', onResponseClose)

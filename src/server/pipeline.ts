@@ -198,27 +198,52 @@ export class Exchange implements TransportEvents {
     return this.controller.signal
   }
 
-  /** Runs the app on `env`. */
+  /**
+   * Runs the app on `env`. A response that ends before the app's call returns, with nothing
+   * left to follow (no signal made, no cleanup handler, no request body still coming), is done
+   * at once: it is never tracked, timed or watched, the common case costing nothing more.
+   */
   run(env: Env): void {
     this.env = env
     this.headRequest = env.REQUEST_METHOD === 'HEAD'
     const ctx = this.ctx
     if (ctx.closing) this.transport.closeAfter()
-    ctx.inflight.add(this)
-    if (ctx.requestTimeout > 0) this.timer = setTimeout(onTimeout, ctx.requestTimeout, this)
     let result: AppResult | PromiseLike<AppResult>
     try {
       result = ctx.app(env)
+      if (isPromiseLike<AppResult>(result)) {
+        this.watch()
+        result.then(
+          (r) => this.accept(r),
+          (err: unknown) => this.fail(err),
+        )
+        return
+      }
+      this.accept(result)
     } catch (err) {
       this.fail(err)
-      return
     }
-    if (isPromiseLike<AppResult>(result)) {
-      result.then(
-        (r) => this.accept(r),
-        (err: unknown) => this.fail(err),
-      )
-    } else this.accept(result)
+    if (!this.doneAtOnce(env)) this.watch()
+  }
+
+  /** True when the response ended during the app's call and nothing of it can follow. */
+  private doneAtOnce(env: Env): boolean {
+    if (!this.transport.ended || this.controller !== undefined) return false
+    const handlers = env['tsgix.cleanup.handlers']
+    if (!Array.isArray(handlers) || handlers.length > 0) return false
+    const length = env.CONTENT_LENGTH
+    if ((length !== undefined && length !== '0') || env.HTTP_TRANSFER_ENCODING !== undefined) return false
+    this.over = true
+    if (this.ctx.closing) this.ctx.onEnded?.()
+    return true
+  }
+
+  /** Follows the response to its end: tracked for shutdown, timed, and told of the connection's close. */
+  private watch(): void {
+    const ctx = this.ctx
+    ctx.inflight.add(this)
+    if (ctx.requestTimeout > 0) this.timer = setTimeout(onTimeout, ctx.requestTimeout, this)
+    this.transport.watchClose()
   }
 
   /** `tsgix.early_hints`: sends a 103 with `headers` while the final head is not out. */

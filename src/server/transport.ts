@@ -43,6 +43,11 @@ export interface Transport {
   /** Receives the transport's events; called once, before anything else. */
   attach(events: TransportEvents): void
   /**
+   * Starts reporting `closed` (at most once called). The pipeline does not call it for a
+   * response that ended at once with nothing left to follow; a transport may report anyway.
+   */
+  watchClose(): void
+  /**
    * Writes the head. `length` is the Content-Length to add when the app declared none; the
    * transport drops the fields its protocol cannot carry. Returns a message when the
    * transport refuses the head (nothing of it was written), else undefined.
