@@ -61,6 +61,10 @@ export class FetchTransport implements Transport {
     for (const s of this.sources) s.addEventListener('abort', this.onAbort, { once: true })
   }
 
+  inputPending(): boolean {
+    return false // the runtime owns the request body
+  }
+
   watchClose(): void {
     // every stream is watched from attach()
   }

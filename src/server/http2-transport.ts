@@ -90,9 +90,18 @@ export class Http2Transport implements Transport {
 
   attach(events: TransportEvents): void {
     this.events = events
+    // a peer's reset with an error code is an 'error' event: never an uncaught one
+    this.stream.on('error', ignore)
+  }
+
+  inputPending(): boolean {
+    const stream = this.stream
+    return !stream.endAfterHeaders && !stream.readableEnded
+  }
+
+  watchClose(): void {
     const stream = this.stream as StreamHolder
     stream[TRANSPORT] = this
-    stream.on('error', ignore)
     stream.on('close', onStreamClose)
     stream.on('finish', onStreamFinish)
   }
@@ -116,10 +125,6 @@ export class Http2Transport implements Transport {
       this.finishedBody = true
     }
     this.events.closed()
-  }
-
-  watchClose(): void {
-    // every stream is watched from attach()
   }
 
   head(

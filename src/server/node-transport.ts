@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex, Readable, Writable } from 'node:stream'
-import type { Chunk, HeaderList } from '../types.js'
+import type { Chunk, Env, HeaderList } from '../types.js'
 import { wireHeaders } from './framing.js'
 import { buildEnv, type EnvConfig, type EnvTarget } from './node-env.js'
 import { timedOut } from './node-limits.js'
@@ -90,6 +90,12 @@ export class NodeTransport implements Transport {
 
   attach(events: TransportEvents): void {
     this.events = events
+  }
+
+  /** From the head as it came (`req.headers` would be built just for this). */
+  inputPending(env: Env): boolean {
+    const length = env.CONTENT_LENGTH
+    return (length !== undefined && length !== '0') || env.HTTP_TRANSFER_ENCODING !== undefined
   }
 
   watchClose(): void {

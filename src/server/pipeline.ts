@@ -226,13 +226,12 @@ export class Exchange implements TransportEvents {
     if (!this.doneAtOnce(env)) this.watch()
   }
 
-  /** True when the response ended during the app's call and nothing of it can follow. */
+  /** True when the response ended during the app's call and nothing of the exchange can follow. */
   private doneAtOnce(env: Env): boolean {
     if (!this.transport.ended || this.controller !== undefined) return false
     const handlers = env['tsgix.cleanup.handlers']
     if (!Array.isArray(handlers) || handlers.length > 0) return false
-    const length = env.CONTENT_LENGTH
-    if ((length !== undefined && length !== '0') || env.HTTP_TRANSFER_ENCODING !== undefined) return false
+    if (this.transport.inputPending(env)) return false
     this.over = true
     if (this.ctx.closing) this.ctx.onEnded?.()
     return true

@@ -7,7 +7,7 @@
  * behaves alike.
  */
 import type { Readable } from 'node:stream'
-import type { AbortReason, Chunk, HeaderList } from '../types.js'
+import type { AbortReason, Chunk, Env, HeaderList } from '../types.js'
 
 /** Flags of {@link Transport.head}, or-ed together: none. */
 export const HEAD_NONE = 0
@@ -47,6 +47,8 @@ export interface Transport {
    * response that ended at once with nothing left to follow; a transport may report anyway.
    */
   watchClose(): void
+  /** True while a request body may still be coming (the connection must see it drained or closed). */
+  inputPending(env: Env): boolean
   /**
    * Writes the head. `length` is the Content-Length to add when the app declared none; the
    * transport drops the fields its protocol cannot carry. Returns a message when the

@@ -195,6 +195,26 @@ describe('http2 server: the env', () => {
   })
 })
 
+describe('http2 server: request bodies the app does not read', () => {
+  it('are drained, so streams close and the session window recovers (no Content-Length sent)', async () => {
+    const { url } = await start(() => text('answered unread'))
+    const s = await session(url)
+    const body = Buffer.alloc(256 * 1024, 0x61)
+    for (let i = 0; i < 6; i++) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const stream = s.request({ ':method': 'POST', ':path': '/' })
+        const parts: Buffer[] = []
+        stream.on('data', (d: Buffer) => parts.push(d))
+        stream.on('error', reject)
+        stream.on('close', () => resolve(Buffer.concat(parts).toString()))
+        stream.end(body)
+      })
+      expect(answer).toBe('answered unread')
+    }
+    expect((await exchange(s, { ':path': '/after' })).body.toString()).toBe('answered unread')
+  })
+})
+
 describe('http2 server: the response head', () => {
   const connectionHeaders = [
     'Connection',
