@@ -146,10 +146,12 @@ export class NodeTransport implements Transport {
           : [...headers, 'Content-Length', String(length)]
         : wireHeaders(headers, length)
     if (flags & HEAD_HOLD) {
-      // Hold the head and first chunk until pending microtasks ran: a body that ends at once
-      // then leaves in one write with its terminator, a longer one is delayed by nothing.
+      // Hold the head and the chunks that follow until this turn of the event loop is over:
+      // a body that an async generator yields through microtasks (nextTick callbacks run
+      // between them) then leaves in one write with its terminator; one that waits on I/O is
+      // held for less than a turn.
       res.cork()
-      process.nextTick(uncork, res)
+      setImmediate(uncork, res)
     }
     try {
       if (reason === undefined) res.writeHead(status, out)

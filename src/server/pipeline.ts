@@ -10,9 +10,9 @@
  * cannot look complete once it is out. One {@link Exchange} holds one request's state and is
  * changed only through its methods.
  */
-import { close, createReadStream, fstat, open } from 'node:fs'
+import { close, createReadStream, fstat, open, read } from 'node:fs'
 import type { Readable } from 'node:stream'
-import { chunkLength, discardBody, isAsyncIterable, isChunk, isFileBody, isPromiseLike } from '../body.js'
+import { chunkLength, discardBody, isChunk, isFileBody, isPromiseLike } from '../body.js'
 import { validateHead } from '../headers.js'
 import { errorStatus } from '../http-error.js'
 import { statusText, statusWithNoEntityBody } from '../status.js'
@@ -78,6 +78,15 @@ export function pipelineContext(app: App, errors: ErrorStream, requestTimeout: n
     onEnded: undefined,
   }
 }
+
+/** The `Symbol.asyncIterator` method of a body, if it has one. */
+function asyncIteratorOf(body: unknown): unknown {
+  if (body === null || (typeof body !== 'object' && typeof body !== 'function')) return undefined
+  return (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator]
+}
+
+/** Files (and ranges) up to this many bytes are read whole and sent in one write. */
+const SMALL_FILE = 128 * 1024
 
 /** A settled promise shared by writes that need not wait. */
 const RESOLVED = Promise.resolve()
@@ -359,9 +368,12 @@ export class Exchange implements TransportEvents {
     if (!this.take(body)) return
     let problem = this.setHead(status, headers)
     let length: number | string | undefined
+    // An iterable body's method, looked up once: on a generator made per request (a new
+    // prototype each time) every lookup misses V8's caches and walks the prototype chain.
+    let iterate: unknown
     if (problem === undefined) {
       if (Array.isArray(body)) length = measureArray(body)
-      else if (!isAsyncIterable(body))
+      else if (typeof (iterate = asyncIteratorOf(body)) !== 'function')
         problem = `invalid body: expected an array, an async iterable or a FileBody, got ${typeName(body)}`
       if (typeof length === 'string') problem = length
       else if (length !== undefined && this.declared !== undefined && this.declared !== length)
@@ -380,7 +392,7 @@ export class Exchange implements TransportEvents {
     } else if (this.bodyless) {
       void discardBody(body)
       if (this.writeHead(undefined)) this.transport.end()
-    } else void this.streamIterable(body as AsyncIterable<unknown>)
+    } else void this.streamIterable(body, iterate as () => AsyncIterator<unknown>)
   }
 
   private startWriter(status: unknown, headers: unknown): Writer {
@@ -419,11 +431,13 @@ export class Exchange implements TransportEvents {
    * that fails before it still gets a clean 500), and the next chunk is pulled only once the
    * transport took the last one.
    */
-  private async streamIterable(body: AsyncIterable<unknown>): Promise<void> {
+  private async streamIterable(body: unknown, iterate: () => AsyncIterator<unknown>): Promise<void> {
     const transport = this.transport
     let it: AsyncIterator<unknown>
+    let next: AsyncIterator<unknown>['next']
     try {
-      it = body[Symbol.asyncIterator]()
+      it = iterate.call(body)
+      next = it.next
     } catch (err) {
       this.fail(err)
       return
@@ -431,7 +445,7 @@ export class Exchange implements TransportEvents {
     this.iterator = it
     try {
       for (;;) {
-        const step = await it.next()
+        const step = await next.call(it)
         if (this.abortReason !== undefined) return
         if (step.done) break
         const chunk = step.value
@@ -481,6 +495,10 @@ export class Exchange implements TransportEvents {
           this.invalid(lengthMismatch(declared, length))
           return
         }
+        if (length > 0 && length <= SMALL_FILE && !this.bodyless) {
+          this.sendSmallFile(fd, start, length)
+          return
+        }
         if (!this.writeHead(length)) {
           close(fd, ignore)
           return
@@ -496,9 +514,32 @@ export class Exchange implements TransportEvents {
         // The length is known and matched: counting again would only cost.
         this.declared = undefined
         if (this.transport.pipe) this.transport.pipe(stream)
-        else void this.streamIterable(stream)
+        else void this.streamIterable(stream, stream[Symbol.asyncIterator])
       })
     })
+  }
+
+  /**
+   * A small file (or range) read whole before the head, then sent with it in one write: no
+   * stream to set up, and a read that fails still gets a clean 500. The memory it holds is
+   * bounded by {@link SMALL_FILE} per response.
+   */
+  private sendSmallFile(fd: number, start: number, length: number): void {
+    const buffer = Buffer.allocUnsafe(length)
+    const readAt = (offset: number): void => {
+      read(fd, buffer, offset, length - offset, start + offset, (err, n) => {
+        if (err || n === 0 || this.abortReason !== undefined) {
+          close(fd, ignore)
+          if (this.abortReason === undefined)
+            this.fail(err ?? new Error(`FileBody ${length} bytes long ended after ${offset} bytes`))
+          return
+        }
+        if (offset + n < length) return readAt(offset + n)
+        close(fd, ignore)
+        if (this.writeHead(length)) this.transport.end([buffer])
+      })
+    }
+    readAt(0)
   }
 
   /** A writer's `write`. */
