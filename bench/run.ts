@@ -166,7 +166,11 @@ const GROUPS: readonly Group[] = [
     refs: [{ label: 'raw node:http write x3 + end', names: ['raw-chunks'] }],
     cases: [
       { name: 'raw-chunks', label: 'raw node:http, res.write x3 + res.end' },
-      { name: 'iterable', label: 'tsgi async-iterable body, 4 chunks' },
+      { name: 'iterable', label: 'tsgi async-iterable body, 4 chunks (generator function made once)' },
+      {
+        name: 'iterable-inline',
+        label: 'tsgi async-iterable body, 4 chunks (generator function made per request)',
+      },
     ].map((c) => ({ ...c, start: server('servers.ts', c.name), expect: chunkedAnswer })),
   },
   {
