@@ -7,15 +7,7 @@
  */
 import type { ServerHttp2Stream } from 'node:http2'
 import type { EarlyHints, Env } from '../types.js'
-import {
-  addHeaders,
-  type EnvConfig,
-  plainAddress,
-  queryOf,
-  splitHost,
-  targetPath,
-  VERSION,
-} from './node-env.js'
+import { addHeaders, type EnvConfig, queryOf, setServer, targetPath, VERSION } from './node-env.js'
 import { decodePath } from './path.js'
 import { defineSignal } from './pipeline.js'
 
@@ -86,14 +78,6 @@ export function buildHttp2Env(
   }
   addHeaders(env, raw)
   if (authority !== undefined && authority !== '') env.HTTP_HOST = authority
-  const host = env.HTTP_HOST
-  if (typeof host === 'string' && host !== '') {
-    const [name, port] = splitHost(host)
-    env.SERVER_NAME = name
-    env.SERVER_PORT = port || (https ? '443' : '80')
-  } else {
-    env.SERVER_NAME = peer.localAddress === undefined ? 'localhost' : plainAddress(peer.localAddress)
-    env.SERVER_PORT = String(peer.localPort ?? 0)
-  }
+  setServer(env, https, peer.localAddress, peer.localPort)
   return env
 }

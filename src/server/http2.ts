@@ -21,12 +21,13 @@ import {
   type SecureServerOptions,
   type ServerHttp2Stream,
 } from 'node:http2'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { optionBoolean, optionNumber, optionString } from '../options.js'
+import { optionBoolean, optionNumber } from '../options.js'
 import type { App } from '../types.js'
 import { buildHttp2Env, type Peer } from './http2-env.js'
 import { Http2Transport } from './http2-transport.js'
+import { checkTls, gracefulClose, LISTEN_KEYS, type ListenOptions, listenOn, readListen } from './listen.js'
 import { listener, makeContext, type NodeListenerOptions } from './node.js'
 import { plainAddress } from './node-env.js'
 import { readLimits } from './node-limits.js'
@@ -36,13 +37,7 @@ import { Exchange } from './pipeline.js'
 export { ResponseAbortedError } from './pipeline.js'
 
 /** Options of {@link serve}. */
-export interface Http2ServeOptions extends NodeListenerOptions {
-  /** TCP port; 0 picks a free one. @default 5000 */
-  readonly port?: number
-  /** Interface to listen on. When absent, all interfaces, and `url` says `localhost`. */
-  readonly host?: string
-  /** Listen on this unix socket path instead of a TCP port (h2c). */
-  readonly path?: string
+export interface Http2ServeOptions extends NodeListenerOptions, ListenOptions {
   /** Serve h2 over TLS with these options (`key` and `cert` required; any node:http2 secure server option allowed). */
   readonly tls?: SecureServerOptions & {
     readonly key: NonNullable<SecureServerOptions['key']>
@@ -56,8 +51,6 @@ export interface Http2ServeOptions extends NodeListenerOptions {
   readonly maxHeaderSize?: number
   /** Concurrent streams a client may open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). @default 128 */
   readonly maxConcurrentStreams?: number
-  /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
-  readonly shutdownTimeout?: number
 }
 
 /** A listening HTTP/2 server. */
@@ -77,15 +70,12 @@ const KEYS = [
   'logger',
   'multiprocess',
   'requestTimeout',
-  'port',
-  'host',
-  'path',
+  ...LISTEN_KEYS,
   'tls',
   'allowHTTP1',
   'keepAliveTimeout',
   'maxHeaderSize',
   'maxConcurrentStreams',
-  'shutdownTimeout',
 ] as const
 
 const PEER = Symbol('tsgi.peer')
@@ -128,18 +118,9 @@ function onStream(ctx: ServerContext, stream: ServerHttp2Stream, raw: string[]):
 export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2TsgiServer> {
   const ctx = makeContext('serve', app, options, KEYS)
   const opts = options as Readonly<Record<string, unknown>>
-  const port = optionNumber('serve', opts, 'port', { min: 0, max: 65535, integer: true })
-  const host = optionString('serve', opts, 'host')
-  const path = optionString('serve', opts, 'path')
-  if (host === '') throw new TypeError(`serve: option 'host' must not be empty`)
-  if (path === '') throw new TypeError(`serve: option 'path' must not be empty`)
-  if (path !== undefined && (port !== undefined || host !== undefined)) {
-    throw new TypeError(`serve: option 'path' cannot be combined with 'port' or 'host'`)
-  }
+  const at = readListen('serve', opts)
   const tls = opts.tls as Http2ServeOptions['tls']
-  if (tls !== undefined && (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)) {
-    throw new TypeError(`serve: option 'tls' must be an object with 'key' and 'cert'`)
-  }
+  checkTls('serve', tls)
   const allowHTTP1 = optionBoolean('serve', opts, 'allowHTTP1') ?? true
   if (opts.allowHTTP1 !== undefined && tls === undefined) {
     throw new TypeError(`serve: option 'allowHTTP1' needs 'tls' (h2c is prior knowledge only)`)
@@ -148,7 +129,6 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
   const maxHeaderSize = optionNumber('serve', opts, 'maxHeaderSize', { min: 1, integer: true }) ?? 16384
   const maxConcurrentStreams =
     optionNumber('serve', opts, 'maxConcurrentStreams', { min: 1, max: 2 ** 31 - 1, integer: true }) ?? 128
-  const grace = optionNumber('serve', opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
 
   const settings = { maxConcurrentStreams, maxHeaderListSize: maxHeaderSize }
   const server: Http2Server | Http2SecureServer = tls
@@ -190,43 +170,6 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
   server.on('sessionError', ignore)
   server.on('unknownProtocol', (socket: Socket) => socket.destroy())
 
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    const ready = () => {
-      server.off('error', reject)
-      const address = server.address()
-      const bound = path === undefined ? (address as AddressInfo).port : 0
-      const scheme = tls ? 'https' : 'http'
-      let url: string
-      if (path !== undefined) url = `${scheme}+unix://${encodeURIComponent(path)}/`
-      else {
-        const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host
-        url = `${scheme}://${name.includes(':') ? `[${name}]` : name}:${bound}/`
-      }
-      resolve({ url, port: bound, server, close: closer(ctx, server, sessions, h1Sockets, grace) })
-    }
-    if (path !== undefined) server.listen(path, ready)
-    else if (host !== undefined) server.listen(port ?? 5000, host, ready)
-    else server.listen(port ?? 5000, ready)
-  })
-}
-
-function hasOpenStreams(ctx: ServerContext, session: Http2Session): boolean {
-  for (const ex of ctx.inflight) {
-    const transport = ex.transport
-    if (transport instanceof Http2Transport && transport.stream.session === session) return true
-  }
-  return false
-}
-
-/** The graceful `close()` of a server. */
-function closer(
-  ctx: ServerContext,
-  server: Http2Server | Http2SecureServer,
-  sessions: Set<Http2Session>,
-  h1Sockets: Set<Socket>,
-  grace: number,
-): () => Promise<void> {
   const closeIdleH1 = () => {
     const busy = new Set<Socket>()
     for (const ex of ctx.inflight) {
@@ -235,32 +178,30 @@ function closer(
     }
     for (const socket of h1Sockets) if (!busy.has(socket)) socket.destroySoon()
   }
-  let closed: Promise<void> | undefined
-  return () => {
-    if (closed) return closed
-    ctx.closing = true
-    let drained: () => void = () => {}
-    const idle = new Promise<void>((resolve) => {
-      drained = resolve
-    })
-    ctx.onEnded = () => {
-      closeIdleH1()
-      if (ctx.inflight.size === 0) drained()
-    }
-    if (ctx.inflight.size === 0) drained()
-    for (const ex of ctx.inflight) ex.transport.closeAfter()
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-    for (const session of sessions) session.close()
-    closeIdleH1()
-    const timer = setTimeout(() => {
-      for (const ex of ctx.inflight) ex.cut('server-shutdown')
-      for (const session of sessions) session.destroy(undefined, constants.NGHTTP2_CANCEL)
-      for (const socket of h1Sockets) socket.destroy()
-    }, grace)
-    closed = Promise.all([stopped, idle]).then(async () => {
-      clearTimeout(timer)
-      while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
-    })
-    return closed
+  return listenOn(server, at, tls ? 'https' : 'http').then(({ url, port }) => ({
+    url,
+    port,
+    server,
+    close: gracefulClose(ctx, at.grace, {
+      stop: () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+        // GOAWAY: clients open no new streams, open ones finish
+        for (const session of sessions) session.close()
+        return stopped
+      },
+      closeIdle: closeIdleH1,
+      cutAll: () => {
+        for (const session of sessions) session.destroy(undefined, constants.NGHTTP2_CANCEL)
+        for (const socket of h1Sockets) socket.destroy()
+      },
+    }),
+  }))
+}
+
+function hasOpenStreams(ctx: ServerContext, session: Http2Session): boolean {
+  for (const ex of ctx.inflight) {
+    const transport = ex.transport
+    if (transport instanceof Http2Transport && transport.stream.session === session) return true
   }
+  return false
 }

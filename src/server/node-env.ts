@@ -168,16 +168,27 @@ export function buildEnv(
     env.REMOTE_PORT = String(socket.remotePort)
   }
   addHeaders(env, req.rawHeaders)
-  const bag = env as Record<string, unknown>
-  const host = bag[HTTP_HOST]
+  setServer(env, https, socket.localAddress, socket.localPort)
+  return env
+}
+
+/**
+ * Sets `SERVER_NAME` and `SERVER_PORT` from `HTTP_HOST` (the scheme's port when it names
+ * none), else from the local end of the connection.
+ */
+export function setServer(
+  env: Env,
+  https: boolean,
+  localAddress: string | undefined,
+  localPort: number | undefined,
+): void {
+  const host = (env as Record<string, unknown>)[HTTP_HOST]
   if (typeof host === 'string' && host !== '') {
     const [name, port] = splitHost(host)
     env.SERVER_NAME = name
     env.SERVER_PORT = port || (https ? '443' : '80')
   } else {
-    const local = socket.localAddress
-    env.SERVER_NAME = local === undefined ? 'localhost' : plainAddress(local)
-    env.SERVER_PORT = String(socket.localPort ?? 0)
+    env.SERVER_NAME = localAddress === undefined ? 'localhost' : plainAddress(localAddress)
+    env.SERVER_PORT = String(localPort ?? 0)
   }
-  return env
 }

@@ -18,10 +18,10 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { checkOptions, optionBoolean, optionFunction, optionNumber, optionString } from '../options.js'
+import { checkOptions, optionBoolean, optionFunction, optionNumber } from '../options.js'
 import type { App, ErrorStream, Logger } from '../types.js'
+import { checkTls, gracefulClose, LISTEN_KEYS, type ListenOptions, listenOn, readListen } from './listen.js'
 import { handleConnect } from './node-connect.js'
 import { mountedTarget, plainTarget } from './node-env.js'
 import {
@@ -51,13 +51,7 @@ export interface NodeListenerOptions {
 }
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends NodeListenerOptions {
-  /** TCP port; 0 picks a free one. @default 5000 */
-  readonly port?: number
-  /** Interface to listen on. When absent, all interfaces (as node and plackup do) and `url` says `localhost`. Use '127.0.0.1' to keep a server private to the machine. */
-  readonly host?: string
-  /** Listen on this unix socket path instead of a TCP port. */
-  readonly path?: string
+export interface ServeOptions extends NodeListenerOptions, ListenOptions {
   /** Serve HTTPS with these TLS options (`key` and `cert` required; any other node:https server option allowed). */
   readonly tls?: HttpsServerOptions & {
     readonly key: NonNullable<HttpsServerOptions['key']>
@@ -75,8 +69,6 @@ export interface ServeOptions extends NodeListenerOptions {
   readonly maxHeaders?: number
   /** Largest request head in bytes; larger ones get 431. @default 16384 */
   readonly maxHeaderSize?: number
-  /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
-  readonly shutdownTimeout?: number
 }
 
 /** A listening server. */
@@ -96,15 +88,7 @@ export interface TsgiServer {
 }
 
 const LISTENER_KEYS = ['errors', 'logger', 'multiprocess', 'requestTimeout'] as const
-const SERVE_KEYS = [
-  ...LISTENER_KEYS,
-  'port',
-  'host',
-  'path',
-  'tls',
-  ...LIMIT_KEYS,
-  'shutdownTimeout',
-] as const
+const SERVE_KEYS = [...LISTENER_KEYS, ...LISTEN_KEYS, 'tls', ...LIMIT_KEYS] as const
 
 /** Checks the options common to every node-based server and makes the context its requests share. */
 export function makeContext(
@@ -167,20 +151,10 @@ export function toNodeListener(
 export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer> {
   const ctx = makeContext('serve', app, options, SERVE_KEYS)
   const opts = options as Readonly<Record<string, unknown>>
-  const port = optionNumber('serve', opts, 'port', { min: 0, max: 65535, integer: true })
-  const host = optionString('serve', opts, 'host')
-  const path = optionString('serve', opts, 'path')
-  if (host === '') throw new TypeError(`serve: option 'host' must not be empty`)
-  if (path === '') throw new TypeError(`serve: option 'path' must not be empty`)
-  if (path !== undefined && (port !== undefined || host !== undefined)) {
-    throw new TypeError(`serve: option 'path' cannot be combined with 'port' or 'host'`)
-  }
+  const at = readListen('serve', opts)
   const tls = opts.tls as ServeOptions['tls']
-  if (tls !== undefined && (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)) {
-    throw new TypeError(`serve: option 'tls' must be an object with 'key' and 'cert'`)
-  }
+  checkTls('serve', tls)
   const limits = readLimits('serve', opts)
-  const grace = optionNumber('serve', opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
 
   const serverOptions = nodeServerOptions(limits)
   const onRequest = listener(ctx, limits)
@@ -192,60 +166,17 @@ export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer>
     if (admitConnect(limits, req, socket)) handleConnect(ctx, req, socket, head)
   })
 
-  return new Promise<TsgiServer>((resolve, reject) => {
-    server.once('error', reject)
-    const ready = () => {
-      server.off('error', reject)
-      resolve(tsgiServer(ctx, server, tls ? 'https' : 'http', host, path, grace))
-    }
-    if (path !== undefined) server.listen(path, ready)
-    else if (host !== undefined) server.listen(port ?? 5000, host, ready)
-    else server.listen(port ?? 5000, ready)
-  })
-}
-
-function tsgiServer(
-  ctx: ServerContext,
-  server: Server,
-  scheme: string,
-  host: string | undefined,
-  path: string | undefined,
-  grace: number,
-): TsgiServer {
-  const address = server.address()
-  const port = path === undefined ? (address as AddressInfo).port : 0
-  let url: string
-  if (path !== undefined) url = `${scheme}+unix://${encodeURIComponent(path)}/`
-  else {
-    const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host
-    url = `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}/`
-  }
-  let closed: Promise<void> | undefined
-  const close = (): Promise<void> => {
-    if (closed) return closed
-    ctx.closing = true
-    let drained: () => void = () => {}
-    const idle = new Promise<void>((resolve) => {
-      drained = resolve
-    })
-    ctx.onEnded = () => {
-      server.closeIdleConnections()
-      if (ctx.inflight.size === 0) drained()
-    }
-    if (ctx.inflight.size === 0) drained()
-    const timer = setTimeout(() => {
-      for (const ex of ctx.inflight) ex.cut('server-shutdown')
-      for (const socket of ctx.tunnels) socket.destroy()
-      server.closeAllConnections()
-    }, grace)
-    for (const ex of ctx.inflight) ex.transport.closeAfter()
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
-    closed = Promise.all([stopped, idle]).then(async () => {
-      clearTimeout(timer)
-      while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
-    })
-    return closed
-  }
-  return { url, port, server, close }
+  return listenOn(server, at, tls ? 'https' : 'http').then(({ url, port }) => ({
+    url,
+    port,
+    server,
+    close: gracefulClose(ctx, at.grace, {
+      stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      closeIdle: () => server.closeIdleConnections(),
+      cutAll: () => {
+        for (const socket of ctx.tunnels) socket.destroy()
+        server.closeAllConnections()
+      },
+    }),
+  }))
 }

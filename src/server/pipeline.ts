@@ -373,8 +373,11 @@ export class Exchange implements TransportEvents {
     let iterate: unknown
     if (problem === undefined) {
       if (Array.isArray(body)) length = measureArray(body)
-      else if (typeof (iterate = asyncIteratorOf(body)) !== 'function')
-        problem = `invalid body: expected an array, an async iterable or a FileBody, got ${typeName(body)}`
+      else {
+        iterate = asyncIteratorOf(body)
+        if (typeof iterate !== 'function')
+          problem = `invalid body: expected an array, an async iterable or a FileBody, got ${typeName(body)}`
+      }
       if (typeof length === 'string') problem = length
       else if (length !== undefined && this.declared !== undefined && this.declared !== length)
         problem = lengthMismatch(this.declared, length)

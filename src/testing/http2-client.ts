@@ -10,19 +10,11 @@
  * and fails the body, as `fetch` does; cancelling the response body resets it too.
  */
 import http2 from 'node:http2'
+import { isConnectionSpecific } from '../server/framing.js'
 import type { TestFetch } from './harness.js'
 import { testRequest } from './test-request.js'
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants
-
-/** Request fields HTTP/2 forbids (RFC 9113 §8.2.2); `Host` becomes `:authority`. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-])
 
 /** An HTTP/2 `fetch` and the function that closes its session. */
 export interface Http2Fetch {
@@ -47,7 +39,8 @@ function requestHeaders(request: globalThis.Request, origin: URL): http2.Outgoin
     ':path': url.pathname + url.search,
   }
   for (const [name, value] of request.headers) {
-    if (name === 'host' || CONNECTION_SPECIFIC.has(name)) continue
+    // HTTP/2 forbids the connection-specific fields (RFC 9113 §8.2.2); `Host` is `:authority`
+    if (name === 'host' || isConnectionSpecific(name)) continue
     if (name === 'te' && value !== 'trailers') continue
     headers[name] = value
   }

@@ -1,0 +1,127 @@
+/**
+ * What every listening server shares: the address options (`port`, `host`, `path`) and the
+ * shutdown grace, checked the same way; listening and the `url` it gives; and the graceful
+ * `close()` (stop accepting, let in-flight requests finish within the grace, then cut them
+ * with 'server-shutdown', and resolve once cleanup handlers have run).
+ */
+import type { AddressInfo, Server } from 'node:net'
+import { type OptionBag, optionNumber, optionString } from '../options.js'
+import type { PipelineContext } from './pipeline.js'
+
+/** The address options of a listening server. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. @default 5000 */
+  readonly port?: number
+  /** Interface to listen on. When absent, all interfaces (as node and plackup do) and `url` says `localhost`. Use '127.0.0.1' to keep a server private to the machine. */
+  readonly host?: string
+  /** Listen on this unix socket path instead of a TCP port. */
+  readonly path?: string
+  /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
+  readonly shutdownTimeout?: number
+}
+
+/** The keys of {@link ListenOptions}. */
+export const LISTEN_KEYS = ['port', 'host', 'path', 'shutdownTimeout'] as const
+
+/** Where to listen, checked. */
+export interface ListenAt {
+  readonly port: number | undefined
+  readonly host: string | undefined
+  readonly path: string | undefined
+  /** The shutdown grace in milliseconds. */
+  readonly grace: number
+}
+
+/** Reads and checks the address options (a TypeError naming `component` and the option). */
+export function readListen(component: string, opts: OptionBag): ListenAt {
+  const port = optionNumber(component, opts, 'port', { min: 0, max: 65535, integer: true })
+  const host = optionString(component, opts, 'host')
+  const path = optionString(component, opts, 'path')
+  if (host === '') throw new TypeError(`${component}: option 'host' must not be empty`)
+  if (path === '') throw new TypeError(`${component}: option 'path' must not be empty`)
+  if (path !== undefined && (port !== undefined || host !== undefined)) {
+    throw new TypeError(`${component}: option 'path' cannot be combined with 'port' or 'host'`)
+  }
+  const grace = optionNumber(component, opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
+  return { port, host, path, grace }
+}
+
+/** Checks the `tls` option: an object with `key` and `cert`. */
+export function checkTls(component: string, tls: unknown): void {
+  const given = tls as { key?: unknown; cert?: unknown } | null | undefined
+  if (tls !== undefined && (given === null || typeof given !== 'object' || !given.key || !given.cert)) {
+    throw new TypeError(`${component}: option 'tls' must be an object with 'key' and 'cert'`)
+  }
+}
+
+/**
+ * Listens on `at` and resolves with the bound port and the URL: `scheme://host:port/`, or
+ * `scheme+unix://<encoded path>/` for a unix socket (port 0).
+ */
+export function listenOn(
+  server: Server,
+  at: ListenAt,
+  scheme: string,
+): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    const ready = () => {
+      server.off('error', reject)
+      const { host, path } = at
+      if (path !== undefined) {
+        resolve({ url: `${scheme}+unix://${encodeURIComponent(path)}/`, port: 0 })
+        return
+      }
+      const port = (server.address() as AddressInfo).port
+      const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host
+      resolve({ url: `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}/`, port })
+    }
+    if (at.path !== undefined) server.listen(at.path, ready)
+    else if (at.host !== undefined) server.listen(at.port ?? 5000, at.host, ready)
+    else server.listen(at.port ?? 5000, ready)
+  })
+}
+
+/** How a server stops, for {@link gracefulClose}. */
+export interface Stopping {
+  /** Stops accepting; resolves when the listener and every connection are closed. */
+  stop(): Promise<void>
+  /** Closes connections that carry no request (called at once and whenever a request ends). */
+  closeIdle(): void
+  /** The grace is over: what is still open is cut (in-flight exchanges are cut before this). */
+  cutAll(): void
+}
+
+/**
+ * The `close()` of a server: idempotent; marks the context closing (responses close their
+ * connections), lets in-flight requests finish within `grace`, then aborts them with
+ * 'server-shutdown' and cuts what is left; resolves once cleanup handlers have run.
+ */
+export function gracefulClose(ctx: PipelineContext, grace: number, how: Stopping): () => Promise<void> {
+  let closed: Promise<void> | undefined
+  return () => {
+    if (closed) return closed
+    ctx.closing = true
+    let drained: () => void = () => {}
+    const idle = new Promise<void>((resolve) => {
+      drained = resolve
+    })
+    ctx.onEnded = () => {
+      how.closeIdle()
+      if (ctx.inflight.size === 0) drained()
+    }
+    if (ctx.inflight.size === 0) drained()
+    const timer = setTimeout(() => {
+      for (const ex of ctx.inflight) ex.cut('server-shutdown')
+      how.cutAll()
+    }, grace)
+    for (const ex of ctx.inflight) ex.transport.closeAfter()
+    const stopped = how.stop()
+    how.closeIdle()
+    closed = Promise.all([stopped, idle]).then(async () => {
+      clearTimeout(timer)
+      while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
+    })
+    return closed
+  }
+}
