@@ -481,6 +481,14 @@ export class Exchange implements TransportEvents {
   private sendFile(body: FileBody): void {
     open(body.path, 'r', (err, fd) => {
       if (err) return this.fail(err)
+      // A small body of a known length (a range, or the app's Content-Length, as File sets it)
+      // is read without measuring the file first: the reads themselves show a file that no
+      // longer has that length.
+      const known = body.end !== undefined ? body.end - (body.start ?? 0) + 1 : this.declared
+      if (known !== undefined && known > 0 && known <= SMALL_FILE && !this.bodyless) {
+        this.sendSmallFile(fd, body.start ?? 0, known, body.end === undefined)
+        return
+      }
       fstat(fd, (statErr, stat) => {
         if (statErr || !stat.isFile() || this.abortReason !== undefined) {
           close(fd, ignore)
@@ -499,7 +507,7 @@ export class Exchange implements TransportEvents {
           return
         }
         if (length > 0 && length <= SMALL_FILE && !this.bodyless) {
-          this.sendSmallFile(fd, start, length)
+          this.sendSmallFile(fd, start, length, false)
           return
         }
         if (!this.writeHead(length)) {
@@ -523,23 +531,38 @@ export class Exchange implements TransportEvents {
   }
 
   /**
-   * A small file (or range) read whole before the head, then sent with it in one write: no
-   * stream to set up, and a read that fails still gets a clean 500. The memory it holds is
-   * bounded by {@link SMALL_FILE} per response.
+   * A small file (or range) of `length` bytes read whole before the head, then sent with it in
+   * one write: no stream to set up, and a file that fails or has another length than the head
+   * would say still gets a clean 500. With `toEnd` the file must end there: one byte more is
+   * asked for, and one found means it is longer; without it (a range) a file that ends sooner
+   * cuts the range at its end. The memory held is bounded by
+   * {@link SMALL_FILE} per response.
    */
-  private sendSmallFile(fd: number, start: number, length: number): void {
-    const buffer = Buffer.allocUnsafe(length)
+  private sendSmallFile(fd: number, start: number, length: number, toEnd: boolean): void {
+    const want = toEnd ? length + 1 : length
+    const buffer = Buffer.allocUnsafe(want)
     const readAt = (offset: number): void => {
-      read(fd, buffer, offset, length - offset, start + offset, (err, n) => {
-        if (err || n === 0 || this.abortReason !== undefined) {
+      read(fd, buffer, offset, want - offset, start + offset, (err, n) => {
+        if (err || this.abortReason !== undefined) {
           close(fd, ignore)
-          if (this.abortReason === undefined)
-            this.fail(err ?? new Error(`FileBody ${length} bytes long ended after ${offset} bytes`))
+          if (err && this.abortReason === undefined) this.fail(err)
           return
         }
-        if (offset + n < length) return readAt(offset + n)
+        // A read of a regular file that returns less than asked has reached its end; only the
+        // probe byte of `toEnd` may be missing then, without another read to find it.
+        if (n > 0 && offset + n < length) return readAt(offset + n)
         close(fd, ignore)
-        if (this.writeHead(length)) this.transport.end([buffer])
+        const got = offset + n
+        // a range ending past the file is cut at its end, as a measured one is
+        const sent = toEnd ? length : got
+        const declared = this.declared
+        if (toEnd ? got !== length : declared !== undefined && declared !== got) {
+          this.invalid(lengthMismatch(declared ?? length, got, got > length))
+          return
+        }
+        if (!this.writeHead(sent)) return
+        if (sent === 0) this.transport.end()
+        else this.transport.end([sent === want ? buffer : buffer.subarray(0, sent)])
       })
     }
     readAt(0)

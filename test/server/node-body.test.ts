@@ -140,6 +140,35 @@ describe('response bodies', () => {
     expect(await res.text()).toBe(expected)
   })
 
+  it.each([
+    ['the whole file', {}, '26', 200, fileText],
+    ['a range', { start: 2, end: 4 }, '3', 200, 'cde'],
+    ['a file shorter than declared', {}, '30', 500, 'Internal Server Error'],
+    ['a file longer than declared', {}, '20', 500, 'Internal Server Error'],
+    [
+      'a range cut by the end of the file, declared whole',
+      { start: 24, end: 999 },
+      '976',
+      500,
+      'Internal Server Error',
+    ],
+  ])('a FileBody with a declared Content-Length: %s', async (_name, range, declared, status, body) => {
+    const { url, errors } = await start(() => [200, ['Content-Length', declared], fileBody(file, range)])
+    const res = await fetch(url)
+    expect(res.status).toBe(status)
+    expect(await res.text()).toBe(body)
+    if (status === 500) expect(errors.text).toMatch(/Content-Length/)
+  })
+
+  it('a large FileBody whose file is shorter than declared gives a 500 before the head', async () => {
+    const big = join(dir, 'big.bin')
+    await writeFile(big, Buffer.alloc(300 * 1024, 0x62))
+    const { url, errors } = await start(() => [200, ['Content-Length', String(400 * 1024)], fileBody(big)])
+    const res = await fetch(url)
+    expect(res.status).toBe(500)
+    expect(errors.text).toMatch(/Content-Length/)
+  })
+
   it('answers HEAD on a FileBody with its length and no body', async () => {
     const { port } = await start(() => [200, [], fileBody(file)])
     const text = await raw(port, `HEAD / HTTP/1.1\r\nHost: h\r\n${close}`)
