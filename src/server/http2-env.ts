@@ -7,7 +7,7 @@
  */
 import type { ServerHttp2Stream } from 'node:http2'
 import type { EarlyHints, Env } from '../types.js'
-import { addHeaders, type EnvConfig, queryOf, setServer, targetPath, VERSION } from './node-env.js'
+import { addHeaders, type EnvConfig, newEnv, queryOf, setServer, targetPath } from './node-env.js'
 import { decodePath } from './path.js'
 import { defineSignal } from './pipeline.js'
 
@@ -47,29 +47,8 @@ export function buildHttp2Env(
   const pathInfo = decodePath(targetPath(path))
   if (pathInfo === undefined) return undefined
   const https = scheme === 'https'
-  const env: Env = {
-    REQUEST_METHOD: method,
-    SCRIPT_NAME: '',
-    PATH_INFO: pathInfo,
-    REQUEST_URI: path,
-    QUERY_STRING: queryOf(path),
-    SERVER_NAME: '',
-    SERVER_PORT: '',
-    SERVER_PROTOCOL: 'HTTP/2',
-    'tsgi.version': VERSION,
-    'tsgi.url_scheme': https ? 'https' : 'http',
-    'tsgi.input': stream,
-    'tsgi.errors': config.errors,
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': config.multiprocess,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    'tsgix.cleanup': true,
-    'tsgix.cleanup.handlers': [],
-    'tsgix.input.buffered': false,
-    'tsgix.early_hints': earlyHints,
-  }
+  const target = { requestUri: path, query: queryOf(path) }
+  const env = newEnv(method, '', pathInfo, target, 'HTTP/2', https, stream, config, earlyHints)
   defineSignal(env, signalSource)
   if (config.logger !== undefined) env['tsgix.logger'] = config.logger
   if (peer.address !== undefined) {

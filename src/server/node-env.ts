@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import type { EarlyHints, Env, ErrorStream, Logger } from '../types.js'
+import type { EarlyHints, Env, ErrorStream, InputStream, Logger } from '../types.js'
 import { decodePath } from './path.js'
 import { defineSignal } from './pipeline.js'
 
@@ -121,6 +121,46 @@ export function mountedTarget(url: string, originalUrl: string): EnvTarget {
 }
 
 /**
+ * A new env with every key the servers set, in one order for all of them (so envs share one
+ * hidden class whatever the transport); `SERVER_NAME` and `SERVER_PORT` are filled later.
+ */
+export function newEnv(
+  method: string,
+  scriptName: string,
+  pathInfo: string,
+  target: { readonly requestUri: string; readonly query: string },
+  protocol: string,
+  https: boolean,
+  input: InputStream,
+  config: EnvConfig,
+  earlyHints: EarlyHints,
+): Env {
+  return {
+    REQUEST_METHOD: method,
+    SCRIPT_NAME: scriptName,
+    PATH_INFO: pathInfo,
+    REQUEST_URI: target.requestUri,
+    QUERY_STRING: target.query,
+    SERVER_NAME: '',
+    SERVER_PORT: '',
+    SERVER_PROTOCOL: protocol,
+    'tsgi.version': VERSION,
+    'tsgi.url_scheme': https ? 'https' : 'http',
+    'tsgi.input': input,
+    'tsgi.errors': config.errors,
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': config.multiprocess,
+    'tsgi.run_once': false,
+    'tsgi.nonblocking': true,
+    'tsgi.streaming': true,
+    'tsgix.cleanup': true,
+    'tsgix.cleanup.handlers': [],
+    'tsgix.input.buffered': false,
+    'tsgix.early_hints': earlyHints,
+  }
+}
+
+/**
  * The env of `req`, or undefined when its path does not percent-decode (answer 400).
  * `tsgix.signal` is read from `signalSource` only when the app first reads it, since making an
  * AbortSignal costs more than a small response; assigning the key replaces it as usual.
@@ -137,29 +177,18 @@ export function buildEnv(
   if (pathInfo === undefined || scriptName === undefined) return undefined
   const socket = req.socket
   const https = (socket as Partial<TLSSocket>).encrypted === true
-  const env: Env = {
-    REQUEST_METHOD: req.method ?? 'GET',
-    SCRIPT_NAME: scriptName,
-    PATH_INFO: pathInfo,
-    REQUEST_URI: target.requestUri,
-    QUERY_STRING: target.query,
-    SERVER_NAME: '',
-    SERVER_PORT: '',
-    SERVER_PROTOCOL: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
-    'tsgi.version': VERSION,
-    'tsgi.url_scheme': https ? 'https' : 'http',
-    'tsgi.input': req,
-    'tsgi.errors': config.errors,
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': config.multiprocess,
-    'tsgi.run_once': false,
-    'tsgi.nonblocking': true,
-    'tsgi.streaming': true,
-    'tsgix.cleanup': true,
-    'tsgix.cleanup.handlers': [],
-    'tsgix.input.buffered': false,
-    'tsgix.early_hints': earlyHints,
-  }
+  const protocol = req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`
+  const env = newEnv(
+    req.method ?? 'GET',
+    scriptName,
+    pathInfo,
+    target,
+    protocol,
+    https,
+    req,
+    config,
+    earlyHints,
+  )
   defineSignal(env, signalSource)
   if (config.logger !== undefined) env['tsgix.logger'] = config.logger
   const remote = socket.remoteAddress
