@@ -7,17 +7,14 @@
 import { readFileSync, statSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { resolve } from 'node:path'
+import type { Listening } from '../server/listen.js'
 import type { ServeOptions } from '../server/node.js'
 import type { App } from '../types.js'
 import { CliError, errorCode, messageOf } from './errors.js'
 import type { CliOptions, ListenSpec } from './options.js'
 
 /** A server `tsgiup` started, whichever kind. */
-export interface ListeningServer {
-  readonly url: string
-  readonly port: number
-  close(): Promise<void>
-}
+export type ListeningServer = Listening<unknown>
 
 type Serve = (app: App, options: ServeOptions) => Promise<ListeningServer>
 

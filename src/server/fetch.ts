@@ -43,7 +43,7 @@ export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): Fet
     const transport = new FetchTransport(request, info)
     const ex = new Exchange(ctx, transport)
     const env = fetchEnv(request, info, ctx.errors, ex)
-    if (env === undefined) ex.plain(400, 'Bad Request')
+    if (env === undefined) ex.plain(400)
     else ex.run(env)
     return transport.response
   }

@@ -27,7 +27,16 @@ import { optionBoolean, optionNumber } from '../options.js'
 import type { App } from '../types.js'
 import { buildHttp2Env, type Peer } from './http2-env.js'
 import { Http2Transport } from './http2-transport.js'
-import { checkTls, gracefulClose, LISTEN_KEYS, type ListenOptions, listenOn, readListen } from './listen.js'
+import {
+  checkTls,
+  gracefulClose,
+  LISTEN_KEYS,
+  type Listening,
+  type ListenOptions,
+  listenOn,
+  readListen,
+  type TlsOptions,
+} from './listen.js'
 import { listener, makeContext, type NodeListenerOptions } from './node.js'
 import { plainAddress } from './node-env.js'
 import { readLimits } from './node-limits.js'
@@ -39,10 +48,7 @@ export { ResponseAbortedError } from './pipeline.js'
 /** Options of {@link serve}. */
 export interface Http2ServeOptions extends NodeListenerOptions, ListenOptions {
   /** Serve h2 over TLS with these options (`key` and `cert` required; any node:http2 secure server option allowed). */
-  readonly tls?: SecureServerOptions & {
-    readonly key: NonNullable<SecureServerOptions['key']>
-    readonly cert: NonNullable<SecureServerOptions['cert']>
-  }
+  readonly tls?: TlsOptions<SecureServerOptions>
   /** With `tls`, also answer HTTP/1.1 clients (by ALPN) on the same port. @default true */
   readonly allowHTTP1?: boolean
   /** A session with no open stream closes (GOAWAY) after this many ms; HTTP/1.1 keep-alive as the node server. @default 5000 */
@@ -53,17 +59,8 @@ export interface Http2ServeOptions extends NodeListenerOptions, ListenOptions {
   readonly maxConcurrentStreams?: number
 }
 
-/** A listening HTTP/2 server. */
-export interface Http2TsgiServer {
-  /** Where it listens: `http://host:port/` (h2c) or `https://host:port/`. */
-  readonly url: string
-  /** The TCP port (0 for a unix socket). */
-  readonly port: number
-  /** The node:http2 server underneath. */
-  readonly server: Http2Server | Http2SecureServer
-  /** Graceful shutdown: GOAWAY, open streams finish within `shutdownTimeout`, then are reset. */
-  close(): Promise<void>
-}
+/** A listening HTTP/2 server; `close()` sends GOAWAY on every session first. */
+export interface Http2TsgiServer extends Listening<Http2Server | Http2SecureServer> {}
 
 const KEYS = [
   'errors',
@@ -107,10 +104,10 @@ function onStream(ctx: ServerContext, stream: ServerHttp2Stream, raw: string[]):
   const session = stream.session
   if (session === undefined) return
   const env = buildHttp2Env(stream, raw, peerOf(session), ctx.env, ex, ex.earlyHints)
-  if (env === undefined) ex.plain(400, 'Bad Request')
+  if (env === undefined) ex.plain(400)
   else if (env.REQUEST_METHOD === 'CONNECT') {
     ex.report('CONNECT over HTTP/2 is not supported; answered 501')
-    ex.plain(501, 'Not Implemented')
+    ex.plain(501)
   } else ex.run(env)
 }
 

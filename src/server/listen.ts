@@ -20,6 +20,28 @@ export interface ListenOptions {
   readonly shutdownTimeout?: number
 }
 
+/** A server's TLS options: `key` and `cert` required, anything else its module takes. */
+export type TlsOptions<O extends { key?: unknown; cert?: unknown }> = O & {
+  readonly key: NonNullable<O['key']>
+  readonly cert: NonNullable<O['cert']>
+}
+
+/** A listening server, whichever protocol it speaks. */
+export interface Listening<S> {
+  /** Where it listens: `scheme://host:port/`, or `scheme+unix://<encoded path>/` for a unix socket. */
+  readonly url: string
+  /** The TCP port (0 for a unix socket). */
+  readonly port: number
+  /** The node server underneath. */
+  readonly server: S
+  /**
+   * Stops accepting, lets in-flight requests finish within `shutdownTimeout`, then aborts their
+   * `tsgix.signal` with 'server-shutdown' and cuts them. Resolves when everything is closed
+   * and cleanup handlers have run.
+   */
+  close(): Promise<void>
+}
+
 /** The keys of {@link ListenOptions}. */
 export const LISTEN_KEYS = ['port', 'host', 'path', 'shutdownTimeout'] as const
 

@@ -36,7 +36,7 @@ export function handleRequest(
 ): void {
   const ex = new Exchange(ctx, new NodeTransport(req, res))
   const env = buildEnv(req, ctx.env, target, ex, ex.earlyHints)
-  if (env === undefined) ex.plain(400, 'Bad Request')
+  if (env === undefined) ex.plain(400)
   else ex.run(env)
 }
 

@@ -21,7 +21,16 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsServerOpt
 import type { Duplex } from 'node:stream'
 import { checkOptions, optionBoolean, optionFunction, optionNumber } from '../options.js'
 import type { App, ErrorStream, Logger } from '../types.js'
-import { checkTls, gracefulClose, LISTEN_KEYS, type ListenOptions, listenOn, readListen } from './listen.js'
+import {
+  checkTls,
+  gracefulClose,
+  LISTEN_KEYS,
+  type Listening,
+  type ListenOptions,
+  listenOn,
+  readListen,
+  type TlsOptions,
+} from './listen.js'
 import { handleConnect } from './node-connect.js'
 import { mountedTarget, plainTarget } from './node-env.js'
 import {
@@ -53,10 +62,7 @@ export interface NodeListenerOptions {
 /** Options of {@link serve}. */
 export interface ServeOptions extends NodeListenerOptions, ListenOptions {
   /** Serve HTTPS with these TLS options (`key` and `cert` required; any other node:https server option allowed). */
-  readonly tls?: HttpsServerOptions & {
-    readonly key: NonNullable<HttpsServerOptions['key']>
-    readonly cert: NonNullable<HttpsServerOptions['cert']>
-  }
+  readonly tls?: TlsOptions<HttpsServerOptions>
   /** Milliseconds an idle keep-alive connection stays open; 0 keeps it open. @default 5000 */
   readonly keepAliveTimeout?: number
   /** Milliseconds a request head may take, from the connection's start or the request's first byte; then 408 and a close. 0 for none. @default 60000 */
@@ -71,21 +77,11 @@ export interface ServeOptions extends NodeListenerOptions, ListenOptions {
   readonly maxHeaderSize?: number
 }
 
-/** A listening server. */
-export interface TsgiServer {
-  /** Where it listens: `http://host:port/`, or `http+unix://<encoded path>/` for a unix socket. */
-  readonly url: string
-  /** The TCP port (0 for a unix socket). */
-  readonly port: number
-  /** The node server underneath. */
-  readonly server: Server
-  /**
-   * Stops accepting, closes idle keep-alive connections, lets in-flight requests finish within
-   * `shutdownTimeout`, then aborts their `tsgix.signal` with 'server-shutdown' and destroys their
-   * connections. Resolves when everything is closed and cleanup handlers have run.
-   */
-  close(): Promise<void>
-}
+/**
+ * A listening server. `close()` also closes idle keep-alive connections at once, and gives
+ * responses that finish during the grace `Connection: close`.
+ */
+export interface TsgiServer extends Listening<Server> {}
 
 const LISTENER_KEYS = ['errors', 'logger', 'multiprocess', 'requestTimeout'] as const
 const SERVE_KEYS = [...LISTENER_KEYS, ...LISTEN_KEYS, 'tls', ...LIMIT_KEYS] as const

@@ -615,26 +615,32 @@ export class Exchange implements TransportEvents {
     for (const [resolve] of waiting) resolve()
   }
 
-  /** A complete short text response (used for errors), unless a head is already out. */
-  plain(status: number, text: string, extra: HeaderList = NO_HEADERS): void {
+  /**
+   * The server's own answer (an error): `status` with its standard phrase as the text body,
+   * unless a head is already out or the client is gone.
+   */
+  plain(status: number, extra: HeaderList = NO_HEADERS): void {
     this.responded = true
     const transport = this.transport
     if (transport.headSent || transport.gone) return
     const headers = ['Content-Type', 'text/plain; charset=utf-8']
     const all = extra.length > 0 ? headers.concat(extra) : headers
-    const body = statusWithNoEntityBody(status) ? '' : text
-    const flags = this.headRequest || body === '' ? HEAD_PLAIN | HEAD_BODYLESS : HEAD_PLAIN
-    const length = statusWithNoEntityBody(status) ? undefined : Buffer.byteLength(body)
+    const text = statusText(status)
+    const noEntity = statusWithNoEntityBody(status)
+    const flags = this.headRequest || noEntity ? HEAD_PLAIN | HEAD_BODYLESS : HEAD_PLAIN
     // A transport that refuses even this has nothing left to send: the connection is cut.
-    if (transport.head(status, statusText(status), all, length, flags) !== undefined) transport.destroy()
-    else transport.end(flags & HEAD_BODYLESS ? undefined : [body])
+    if (
+      transport.head(status, text, all, noEntity ? undefined : Buffer.byteLength(text), flags) !== undefined
+    )
+      transport.destroy()
+    else transport.end(flags & HEAD_BODYLESS ? undefined : [text])
   }
 
   /** A response the app gave failed validation: nothing of it goes out; the client gets a 500. */
   invalid(problem: string): void {
     this.report(problem)
     this.abort('server-error')
-    this.plain(500, 'Internal Server Error')
+    this.plain(500)
   }
 
   /** The app (or its body) failed. */
@@ -674,7 +680,6 @@ export class Exchange implements TransportEvents {
     this.source?.destroy()
     this.plain(
       status,
-      statusText(status),
       // An error's own headers go out only when they are plainly valid (and frame nothing).
       isPlainHead(status, extra) ? (extra as HeaderList) : NO_HEADERS,
     )
@@ -731,7 +736,7 @@ export class Exchange implements TransportEvents {
     if (transport.headSent) transport.destroy()
     else {
       transport.closeAfter()
-      this.plain(503, 'Service Unavailable', ['Connection', 'close'])
+      this.plain(503, ['Connection', 'close'])
     }
   }
 
