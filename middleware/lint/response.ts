@@ -30,7 +30,8 @@ function chunkProblem(chunk: unknown): string | undefined {
 export function headProblem(status: unknown, headers: unknown): string | undefined {
   const invalid = validateHead(status, headers)
   if (invalid !== undefined) return invalid
-  if ((status as number) < 200) {
+  // 101 is the answer of tsgix.websocket.accept(): the server checks it switches a handshake
+  if ((status as number) < 200 && status !== 101) {
     return `status ${status as number} is interim, not a final response (use tsgix.early_hints or tsgix.io)`
   }
   const list = headers as string[]

@@ -137,7 +137,7 @@ export function gracefulClose(ctx: PipelineContext, grace: number, how: Stopping
       for (const ex of ctx.inflight) ex.cut('server-shutdown')
       how.cutAll()
     }, grace)
-    for (const ex of ctx.inflight) ex.transport.closeAfter()
+    for (const ex of ctx.inflight) ex.shutdown()
     const stopped = how.stop()
     how.closeIdle()
     closed = Promise.all([stopped, idle]).then(async () => {

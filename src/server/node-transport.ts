@@ -27,17 +27,22 @@ export interface ServerContext extends PipelineContext {
   readonly tunnels: Set<Duplex>
 }
 
-/** Runs one node request through the pipeline with `ctx.app`. */
+/** Runs one node request through the pipeline with `ctx.app`; `prepare` adds to its env first. */
 export function handleRequest(
   ctx: ServerContext,
   req: IncomingMessage,
   res: ServerResponse,
   target: EnvTarget,
+  prepare?: (env: Env, ex: Exchange) => void,
 ): void {
   const ex = new Exchange(ctx, new NodeTransport(req, res))
   const env = buildEnv(req, ctx.env, target, ex, ex.earlyHints)
-  if (env === undefined) ex.plain(400)
-  else ex.run(env)
+  if (env === undefined) {
+    ex.plain(400)
+    return
+  }
+  prepare?.(env, ex)
+  ex.run(env)
 }
 
 const EMPTY = Buffer.alloc(0)

@@ -43,6 +43,7 @@ import {
   type ServerLimits,
 } from './node-limits.js'
 import { handleRequest, type ServerContext } from './node-transport.js'
+import { handleUpgrade } from './node-upgrade.js'
 import { pipelineContext } from './pipeline.js'
 
 export { ResponseAbortedError } from './pipeline.js'
@@ -161,6 +162,9 @@ export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer>
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (admitConnect(limits, req, socket)) handleConnect(ctx, req, socket, head)
   })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    handleUpgrade(ctx, limits, req, socket, head),
+  )
 
   return listenOn(server, at, tls ? 'https' : 'http').then(({ url, port }) => ({
     url,

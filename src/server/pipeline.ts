@@ -40,6 +40,7 @@ import {
   type Transport,
   type TransportEvents,
 } from './transport.js'
+import type { Handshake, Session, SessionOwner } from './websocket.js'
 
 /** The error Writer.write/close reject with once the request was aborted; its message names the reason. */
 export class ResponseAbortedError extends Error {
@@ -161,8 +162,13 @@ function deadWriter(err: Error): Writer {
   return { write: () => rejected(err), close: () => RESOLVED }
 }
 
+/** The writer of a `101`: the connection carries WebSocket messages, not a body. */
+const SWITCHED_WRITER = deadWriter(
+  new TypeError('tsgi: a 101 response has no body: the connection switched protocols'),
+)
+
 /** One request in the pipeline: what was answered, what is being streamed, whether it was aborted. */
-export class Exchange implements TransportEvents {
+export class Exchange implements TransportEvents, SessionOwner {
   /** Why the request was aborted; undefined while it was not. */
   abortReason: AbortReason | undefined
   /** Made on first use of `tsgix.signal`: creating an AbortSignal costs more than a whole small response. */
@@ -190,6 +196,13 @@ export class Exchange implements TransportEvents {
   private writerClosed = false
   /** The transport reported the end of the response: `closed` runs once. */
   private over = false
+  /** `tsgix.websocket` of a WebSocket handshake, set by the transport before the app runs. */
+  handshake: Handshake | undefined
+  /** The app may take the connection over (an upgrade request): no request timeout applies. */
+  mayTakeOver = false
+  /** The connection switched protocols: the response is the session's now. */
+  private switched = false
+  private session: Session | undefined
 
   constructor(
     readonly ctx: PipelineContext,
@@ -250,7 +263,8 @@ export class Exchange implements TransportEvents {
   private watch(): void {
     const ctx = this.ctx
     ctx.inflight.add(this)
-    if (ctx.requestTimeout > 0) this.timer = setTimeout(onTimeout, ctx.requestTimeout, this)
+    if (ctx.requestTimeout > 0 && !this.mayTakeOver)
+      this.timer = setTimeout(onTimeout, ctx.requestTimeout, this)
     this.transport.watchClose()
   }
 
@@ -387,6 +401,11 @@ export class Exchange implements TransportEvents {
       this.invalid(problem)
       return
     }
+    if (this.status === 101) {
+      void discardBody(body)
+      this.switchProtocols()
+      return
+    }
     if (typeof length === 'number') {
       if (this.writeHead(length)) this.transport.end(this.bodyless ? undefined : (body as Chunk[]))
     } else if (isFileBody(body) && !statusWithNoEntityBody(this.status)) {
@@ -410,10 +429,60 @@ export class Exchange implements TransportEvents {
       this.invalid(problem)
       return deadWriter(new Error(`tsgi: ${problem}`))
     }
+    if (this.status === 101) return this.switchProtocols()
     if (!this.writeHead(undefined)) return deadWriter(new Error('tsgi: the response head was refused'))
     if (this.bodyless) this.transport.end()
     else this.transport.flush()
     return new ExchangeWriter(this)
+  }
+
+  /**
+   * A `101` (through the middleware, with their fields): switches the connection to the
+   * WebSocket session the app accepted. Without an accepted handshake it is an invalid
+   * response; while the server shuts down the handshake gets 503.
+   */
+  private switchProtocols(): Writer {
+    const handshake = this.handshake
+    if (handshake?.accepted === undefined) {
+      const problem = 'invalid status 101: only tsgix.websocket.accept() switches protocols'
+      this.invalid(problem)
+      return deadWriter(new Error(`tsgi: ${problem}`))
+    }
+    if (this.ctx.closing) {
+      this.plain(503, ['Connection', 'close'])
+      return deadWriter(new Error('tsgi: the server is shutting down'))
+    }
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.switched = true
+    handshake.switchTo(this, this.headers)
+    return SWITCHED_WRITER
+  }
+
+  /** The WebSocket session runs: shutdown and cuts go to it. */
+  sessionStarted(session: Session): void {
+    this.session = session
+  }
+
+  /** The WebSocket session ended: lost ones abort `tsgix.signal`; cleanup handlers run. */
+  sessionEnded(reason: AbortReason | undefined): void {
+    if (this.over) return
+    if (reason !== undefined) this.abort(reason)
+    this.session = undefined
+    this.release()
+  }
+
+  /** The switch could not start (`ws` is missing): the handshake is answered as a failure. */
+  switchFailed(err: unknown): void {
+    this.switched = false
+    this.fail(err)
+  }
+
+  /** A failing WebSocket handler, or what `ws` reports on a connection. */
+  sessionProblem(problem: unknown): void {
+    this.report(typeof problem === 'string' ? problem : `WebSocket handler failed: ${describeError(problem)}`)
   }
 
   /** Counts `chunk` against the declared length: a message when the body outgrows it. */
@@ -646,6 +715,10 @@ export class Exchange implements TransportEvents {
   /** The app (or its body) failed. */
   fail(err: unknown): void {
     this.closeIterator()
+    if (this.switched) {
+      this.report(describeError(err))
+      return
+    }
     const transport = this.transport
     if (this.abortReason === undefined && transport.gone && !transport.finished) {
       // The connection went and the app's reading or writing failed for it: one short line.
@@ -723,8 +796,18 @@ export class Exchange implements TransportEvents {
 
   /** Ends the request now: aborts it with `reason` and cuts its connection (shutdown, timeouts). */
   cut(reason: AbortReason): void {
-    this.abort(reason)
-    this.transport.destroy()
+    const session = this.session
+    if (session !== undefined) session.terminate(reason)
+    else {
+      this.abort(reason)
+      this.transport.destroy()
+    }
+  }
+
+  /** The server began to shut down: the connection closes after this response; a WebSocket session is asked to close (1001). */
+  shutdown(): void {
+    if (this.session !== undefined) this.session.goAway()
+    else this.transport.closeAfter()
   }
 
   /** The request timeout fired: 503 while the head is unsent, else the response is cut. */
@@ -742,10 +825,15 @@ export class Exchange implements TransportEvents {
 
   /** The response is done or the connection is gone: abort if unfinished, then run cleanup handlers. */
   closed(): void {
-    if (this.over) return
+    if (this.over || this.switched) return
+    if (!this.transport.finished) this.abort(this.transport.lostReason ?? 'client-disconnected')
+    this.release()
+  }
+
+  /** The exchange is over: untracked, untimed, its cleanup handlers run. */
+  private release(): void {
     this.over = true
     if (this.timer !== undefined) clearTimeout(this.timer)
-    if (!this.transport.finished) this.abort(this.transport.lostReason ?? 'client-disconnected')
     const ctx = this.ctx
     ctx.inflight.delete(this)
     const env = this.env

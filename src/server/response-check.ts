@@ -60,7 +60,7 @@ export interface CheckedHead {
 export function checkHead(status: unknown, headers: unknown): CheckedHead | string {
   const problem = validateHead(status, headers)
   if (problem !== undefined) return problem
-  if ((status as number) < 200) {
+  if ((status as number) < 200 && status !== 101) {
     return `invalid status ${status as number}: a 1xx status is interim, not a final response (use tsgix.early_hints or tsgix.io)`
   }
   const obsText = wireValues(headers as HeaderList)

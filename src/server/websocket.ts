@@ -1,0 +1,525 @@
+/**
+ * The server side of the WebSocket extension (spec 3.5, `tsgix.websocket`), on the `ws`
+ * package: which requests are handshakes, the `tsgix.websocket` object a transport puts in env
+ * (with its origin check), and the connection an accepted handler runs, with backpressure both
+ * ways, pings and an idle timeout. `ws` is an optional dependency, loaded when the first
+ * handshake is accepted. How the protocol switches (the `101` of HTTP/1.1) is the transport's,
+ * given as a {@link Switcher}; the exchange is told of the session's start and end through
+ * {@link SessionOwner}.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { WebSocket as Ws } from 'ws'
+import { isPromiseLike } from '../body.js'
+import { checkOptions, optionBoolean, optionNumber } from '../options.js'
+import type { AbortReason, Delayed, Env, HeaderList, Responder, Writer } from '../types.js'
+import type {
+  OriginPolicy,
+  WebSocketAcceptOptions,
+  WebSocketCloseInfo,
+  WebSocketConnection,
+  WebSocketEndReason,
+  WebSocketExtension,
+  WebSocketHandler,
+  WebSocketMessage,
+} from '../websocket.js'
+
+type WsModule = typeof import('ws')
+
+let wsModule: Promise<WsModule> | undefined
+
+/** The `ws` package, imported on first use; rejects with a message saying how to install it. */
+export function loadWs(): Promise<WsModule> {
+  wsModule ??= import('ws').catch((err: unknown) => {
+    throw new Error(
+      `the WebSocket extension needs the optional dependency 'ws' (npm install ws): ${(err as Error).message}`,
+    )
+  })
+  return wsModule
+}
+
+const ACCEPT = 'tsgix.websocket.accept'
+const ACCEPT_KEYS = [
+  'protocol',
+  'maxPayload',
+  'compress',
+  'allowedOrigins',
+  'idleTimeout',
+  'highWaterMark',
+] as const
+
+/** Accept options, resolved. */
+export interface AcceptSettings {
+  readonly protocol: string | undefined
+  readonly maxPayload: number
+  readonly compress: boolean
+  readonly allowedOrigins: OriginPolicy
+  readonly idleTimeout: number
+  readonly highWaterMark: number
+}
+
+/** The app's accept(): what runs the connection once the protocol has switched. */
+export interface Accepted {
+  readonly handler: WebSocketHandler
+  readonly settings: AcceptSettings
+  /** The writer the 101 was answered with, through the middleware: closed when the connection ends. */
+  writer: Writer | undefined
+}
+
+/** A running session, as the exchange drives it at shutdown. */
+export interface Session {
+  /** Begins the close handshake with 1001 (the server is going away). */
+  goAway(): void
+  /** Drops the connection now: `reason` is what it ended with. */
+  terminate(reason: AbortReason): void
+}
+
+/** What a session tells the exchange it runs in (the pipeline's Exchange implements it). */
+export interface SessionOwner {
+  /** The protocol switched and `session` runs. */
+  sessionStarted(session: Session): void
+  /** The session ended: cleanly (no reason), or lost with `reason`. */
+  sessionEnded(reason: AbortReason | undefined): void
+  /** The handler failed, or the session reports a problem: one line on the server's error stream. */
+  sessionProblem(problem: unknown): void
+  /** The switch could not start (the head is still unsent): answered as an app failure. */
+  switchFailed(err: unknown): void
+}
+
+/** How a transport switches its connection to a WebSocket and starts the session on it. */
+export interface Switcher {
+  switchTo(owner: SessionOwner, accepted: Accepted, headers: HeaderList, env: Env): void
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** 16 random bytes in base64, as RFC 6455 §4.1 makes the key. */
+const KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/
+
+/** The subprotocols of `Sec-WebSocket-Protocol`, or undefined when the field is not a list of distinct tokens. */
+function parseProtocols(field: unknown): string[] | undefined {
+  if (field === undefined) return []
+  if (typeof field !== 'string') return undefined
+  const protocols: string[] = []
+  for (const part of field.split(',')) {
+    const name = part.trim()
+    if (!TOKEN.test(name) || protocols.includes(name)) return undefined
+    protocols.push(name)
+  }
+  return protocols
+}
+
+function hasToken(field: unknown, token: string): boolean {
+  if (typeof field !== 'string') return false
+  for (const part of field.split(',')) if (part.trim().toLowerCase() === token) return true
+  return false
+}
+
+/**
+ * The offered subprotocols when `env` is a valid HTTP/1.1 WebSocket handshake (RFC 6455 §4.2.1:
+ * GET, `Upgrade: websocket`, `Connection: upgrade`, version 13, a well-formed key), else
+ * undefined.
+ */
+export function http1Handshake(env: Env): string[] | undefined {
+  if (env.REQUEST_METHOD !== 'GET' || env.SERVER_PROTOCOL !== 'HTTP/1.1') return undefined
+  const upgrade = env.HTTP_UPGRADE
+  if (typeof upgrade !== 'string' || upgrade.trim().toLowerCase() !== 'websocket') return undefined
+  if (!hasToken(env.HTTP_CONNECTION, 'upgrade') || env.HTTP_SEC_WEBSOCKET_VERSION !== '13') return undefined
+  const key = env.HTTP_SEC_WEBSOCKET_KEY
+  if (typeof key !== 'string' || !KEY.test(key.trim())) return undefined
+  return parseProtocols(env.HTTP_SEC_WEBSOCKET_PROTOCOL)
+}
+
+/** The host[:port] of `origin` as a Host field would carry it, lower case; undefined for an opaque origin. */
+function originHost(origin: string): { host: string; port: string } | undefined {
+  let url: URL
+  try {
+    url = new URL(origin)
+  } catch {
+    return undefined
+  }
+  if (url.host === '') return undefined
+  const secure = url.protocol === 'https:' || url.protocol === 'wss:'
+  return { host: url.host, port: url.port === '' ? (secure ? '443' : '80') : url.port }
+}
+
+/** True when the handshake's `Origin` may open the connection under `policy`. */
+export function originAllowed(policy: OriginPolicy, env: Env): boolean {
+  const origin = env.HTTP_ORIGIN
+  if (typeof origin !== 'string' || policy === '*') return true
+  if (policy === 'same-origin') {
+    const from = originHost(origin)
+    const host = env.HTTP_HOST
+    if (from === undefined || typeof host !== 'string') return false
+    const want = host.toLowerCase()
+    return from.host === want || `${from.host}:${from.port}` === want
+  }
+  if (policy instanceof RegExp) {
+    policy.lastIndex = 0
+    return policy.test(origin)
+  }
+  if (typeof policy === 'function') return policy(origin, env) === true
+  const lower = origin.toLowerCase()
+  return policy.some((allowed) => allowed.toLowerCase() === lower)
+}
+
+/** Accept options already read, by identity: an app passes the same object to every accept. */
+const settingsCache = new WeakMap<object, AcceptSettings>()
+
+function readPolicy(value: unknown): OriginPolicy {
+  if (value === undefined) return 'same-origin'
+  if (value === 'same-origin' || value === '*' || value instanceof RegExp || typeof value === 'function')
+    return value as OriginPolicy
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...value] as string[]
+  throw new TypeError(
+    `${ACCEPT}: option 'allowedOrigins' must be 'same-origin', '*', a list of origins, a RegExp or a function`,
+  )
+}
+
+/** Reads and checks accept options: a TypeError naming the option for a bad one. */
+export function readAccept(options: unknown): AcceptSettings {
+  if (options !== null && typeof options === 'object') {
+    const cached = settingsCache.get(options)
+    if (cached !== undefined) return cached
+  }
+  const opts = checkOptions(ACCEPT, options, ACCEPT_KEYS)
+  const protocol = opts.protocol
+  if (protocol !== undefined && (typeof protocol !== 'string' || !TOKEN.test(protocol))) {
+    throw new TypeError(`${ACCEPT}: option 'protocol' must be a subprotocol name (a token)`)
+  }
+  const settings: AcceptSettings = {
+    protocol,
+    maxPayload: optionNumber(ACCEPT, opts, 'maxPayload', { min: 1, integer: true }) ?? 16 * 1024 * 1024,
+    compress: optionBoolean(ACCEPT, opts, 'compress') ?? false,
+    allowedOrigins: readPolicy(opts.allowedOrigins),
+    idleTimeout: optionNumber(ACCEPT, opts, 'idleTimeout', { min: 0 }) ?? 60_000,
+    highWaterMark: optionNumber(ACCEPT, opts, 'highWaterMark', { min: 1, integer: true }) ?? 64 * 1024,
+  }
+  if (options !== null && typeof options === 'object') settingsCache.set(options, settings)
+  return settings
+}
+
+const FORBIDDEN_BODY = 'Forbidden: this origin may not open a WebSocket here\n'
+
+/** `env['tsgix.websocket']` of one handshake. */
+export class Handshake implements WebSocketExtension {
+  /** Set by the app's accept(), when it answers. */
+  accepted: Accepted | undefined
+
+  constructor(
+    readonly protocols: readonly string[],
+    private readonly env: Env,
+    private readonly switcher: Switcher,
+  ) {}
+
+  accept(handler: WebSocketHandler, options?: WebSocketAcceptOptions): Delayed {
+    if (typeof handler !== 'function') {
+      throw new TypeError(`${ACCEPT}: the handler must be a function, got ${typeof handler}`)
+    }
+    const settings = readAccept(options)
+    const protocol = settings.protocol
+    if (protocol !== undefined && !this.protocols.includes(protocol)) {
+      throw new TypeError(
+        `${ACCEPT}: option 'protocol' is '${protocol}', which the client did not offer (offered: ${
+          this.protocols.join(', ') || 'none'
+        })`,
+      )
+    }
+    return (respond: Responder) => {
+      if (!originAllowed(settings.allowedOrigins, this.env)) {
+        respond([
+          403,
+          ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(FORBIDDEN_BODY.length)],
+          [FORBIDDEN_BODY],
+        ])
+        return
+      }
+      const accepted: Accepted = { handler, settings, writer: undefined }
+      this.accepted = accepted
+      accepted.writer = respond([101, []])
+    }
+  }
+
+  /** The 101 went through the middleware: switches the connection with their `headers`. */
+  switchTo(owner: SessionOwner, headers: HeaderList): void {
+    this.switcher.switchTo(owner, this.accepted!, headers, this.env)
+  }
+}
+
+/** Fields of a 101 that belong to the handshake itself, or frame a body: the server's, not the app's. */
+const HANDSHAKE_FIELDS = new Set([
+  'upgrade',
+  'connection',
+  'keep-alive',
+  'content-length',
+  'transfer-encoding',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+])
+
+/** The app's 101 fields as `Name: value` lines, without the handshake's own. */
+export function handshakeLines(headers: HeaderList): string[] {
+  const lines: string[] = []
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (!HANDSHAKE_FIELDS.has(name.toLowerCase())) lines.push(`${name}: ${headers[i + 1]!}`)
+  }
+  return lines
+}
+
+const OPEN = 1
+const RESOLVED = Promise.resolve()
+
+function ignore(): void {}
+
+function closedError(state: number): Error {
+  return new Error(`tsgi: WebSocket send() after the connection ${state === 2 ? 'began closing' : 'closed'}`)
+}
+
+function messageSize(data: string | Uint8Array | ArrayBuffer): number {
+  return typeof data === 'string' ? data.length * 3 : data.byteLength
+}
+
+/** One accepted connection over a `ws` WebSocket. */
+export class WsConnection implements WebSocketConnection, Session {
+  readonly closed: Promise<WebSocketCloseInfo>
+  private readonly controller = new AbortController()
+  private resolveClosed!: (info: WebSocketCloseInfo) => void
+  /** Messages that arrived before the handler asked for them. */
+  private readonly queue: WebSocketMessage[] = []
+  private queuedBytes = 0
+  private paused = false
+  /** A handler waiting for the next message. */
+  private waiting: ((step: IteratorResult<WebSocketMessage>) => void) | undefined
+  /** No more messages will come. */
+  private done = false
+  /** Why the connection is ending, when the server ended it (or the handler failed). */
+  private lost: AbortReason | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+  /** The peer sent something since the last idle check. */
+  private heard = true
+  private pinged = false
+
+  constructor(
+    private readonly ws: Ws,
+    readonly env: Env,
+    private readonly accepted: Accepted,
+    private readonly owner: SessionOwner,
+  ) {
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve
+    })
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on('ping', () => this.onHeard())
+    ws.on('pong', () => this.onHeard())
+    ws.on('error', (err) => owner.sessionProblem(`WebSocket: ${err.message}`))
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString()))
+    const idle = accepted.settings.idleTimeout
+    if (idle > 0) {
+      this.idleTimer = setInterval(onIdleCheck, Math.max(1, Math.floor(idle / 2)), this)
+      this.idleTimer.unref()
+    }
+  }
+
+  get protocol(): string {
+    return this.ws.protocol
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  /** Runs the handler: the connection closes (1000) when it returns, 1011 when it fails. */
+  run(): void {
+    let ran: void | Promise<void>
+    try {
+      ran = this.accepted.handler(this)
+    } catch (err) {
+      this.failed(err)
+      return
+    }
+    if (isPromiseLike(ran))
+      ran.then(
+        () => this.finished(),
+        (err: unknown) => this.failed(err),
+      )
+    else this.finished()
+  }
+
+  private finished(): void {
+    if (this.ws.readyState === OPEN) this.ws.close(1000)
+  }
+
+  private failed(err: unknown): void {
+    this.owner.sessionProblem(err)
+    this.lost ??= 'server-error'
+    if (this.ws.readyState === OPEN) this.ws.close(1011, 'internal error')
+  }
+
+  private onHeard(): void {
+    this.heard = true
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.heard = true
+    const message: WebSocketMessage = isBinary ? data : data.toString()
+    const waiting = this.waiting
+    if (waiting !== undefined) {
+      this.waiting = undefined
+      waiting({ value: message, done: false })
+      return
+    }
+    this.queue.push(message)
+    this.queuedBytes += data.length
+    if (!this.paused && this.queuedBytes > this.accepted.settings.highWaterMark) {
+      this.paused = true
+      this.ws.pause()
+    }
+  }
+
+  /** The idle check: a peer silent for half the timeout is pinged, one silent for all of it is gone. */
+  idleCheck(): void {
+    if (this.heard) {
+      this.heard = false
+      this.pinged = false
+    } else if (!this.pinged) {
+      this.pinged = true
+      this.ws.ping()
+    } else this.terminate('timeout')
+  }
+
+  next(): Promise<IteratorResult<WebSocketMessage>> {
+    const queue = this.queue
+    if (queue.length > 0) {
+      const message = queue.shift()!
+      this.queuedBytes -= typeof message === 'string' ? Buffer.byteLength(message) : message.length
+      if (this.paused && this.queuedBytes <= this.accepted.settings.highWaterMark / 2) {
+        this.paused = false
+        this.ws.resume()
+      }
+      return Promise.resolve({ value: message, done: false })
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true })
+    return new Promise((resolve) => {
+      this.waiting = resolve
+    })
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {
+    return {
+      next: () => this.next(),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    }
+  }
+
+  send(data: string | Uint8Array | ArrayBuffer): Promise<void> {
+    const ws = this.ws
+    if (ws.readyState !== OPEN) {
+      const p = Promise.reject(closedError(ws.readyState))
+      p.catch(ignore)
+      return p
+    }
+    const binary = typeof data !== 'string'
+    if (ws.bufferedAmount + messageSize(data) <= this.accepted.settings.highWaterMark) {
+      ws.send(data, { binary })
+      return RESOLVED
+    }
+    // Over the mark: this message's own write tells when what is ahead of it has gone out.
+    return new Promise((resolve, reject) => {
+      ws.send(data, { binary }, (err) => {
+        if (err) reject(err)
+        else resolve()
+      })
+    })
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.ws.readyState !== OPEN) return
+    try {
+      this.ws.close(code ?? 1000, reason)
+    } catch (err) {
+      throw new TypeError(`tsgi: WebSocket close(): ${(err as Error).message}`)
+    }
+  }
+
+  goAway(): void {
+    if (this.ws.readyState === OPEN) this.ws.close(1001, 'server shutting down')
+  }
+
+  terminate(reason: AbortReason): void {
+    this.lost ??= reason
+    this.ws.terminate()
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.done = true
+    if (this.idleTimer !== undefined) clearInterval(this.idleTimer)
+    const waiting = this.waiting
+    this.waiting = undefined
+    waiting?.({ value: undefined, done: true })
+    // 1006 is never sent: it means the connection went without a close handshake.
+    const lost = this.lost ?? (code === 1006 ? 'client-disconnected' : undefined)
+    const ended: WebSocketEndReason = lost ?? 'closed'
+    this.controller.abort(ended)
+    this.resolveClosed({ code, reason })
+    this.owner.sessionEnded(lost)
+    const writer = this.accepted.writer
+    if (writer !== undefined) writer.close().catch(ignore)
+  }
+}
+
+function onIdleCheck(connection: WsConnection): void {
+  connection.idleCheck()
+}
+
+/** Starts the session on a `ws` WebSocket the transport's switch produced. */
+export function startSession(ws: Ws, env: Env, accepted: Accepted, owner: SessionOwner): void {
+  const connection = new WsConnection(ws, env, accepted, owner)
+  owner.sessionStarted(connection)
+  connection.run()
+}
+
+/**
+ * The switch of an HTTP/1.1 connection: `ws` answers the handshake with its `101`, carrying the
+ * app's fields, and takes the socket. A socket that closes before the session starts (the
+ * client left while `ws` loaded, or `ws` refused the handshake) ends the exchange.
+ */
+export class Http1Switch implements Switcher {
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+    private readonly detach: () => void,
+  ) {}
+
+  switchTo(owner: SessionOwner, accepted: Accepted, headers: HeaderList, env: Env): void {
+    const socket = this.socket
+    let started = false
+    const onGone = () => {
+      if (!started) owner.sessionEnded('client-disconnected')
+    }
+    loadWs().then(
+      (ws) => {
+        if (socket.destroyed) return onGone()
+        this.detach()
+        socket.once('close', onGone)
+        const settings = accepted.settings
+        const server = new ws.WebSocketServer({
+          noServer: true,
+          clientTracking: false,
+          maxPayload: settings.maxPayload,
+          perMessageDeflate: settings.compress,
+          handleProtocols: () => settings.protocol ?? false,
+        })
+        const lines = handshakeLines(headers)
+        if (lines.length > 0) server.on('headers', (out: string[]) => out.push(...lines))
+        server.handleUpgrade(this.req, socket, this.head, (socketWs) => {
+          started = true
+          socket.off('close', onGone)
+          startSession(socketWs, env, accepted, owner)
+        })
+      },
+      (err: unknown) => owner.switchFailed(err),
+    )
+  }
+}
