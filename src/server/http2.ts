@@ -21,7 +21,9 @@ import {
   type SecureServerOptions,
   type ServerHttp2Stream,
 } from 'node:http2'
+import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import { optionBoolean, optionNumber } from '../options.js'
 import type { App } from '../types.js'
@@ -41,7 +43,9 @@ import { listener, makeContext, type NodeListenerOptions } from './node.js'
 import { plainAddress } from './node-env.js'
 import { readLimits } from './node-limits.js'
 import { NodeTransport, type ServerContext } from './node-transport.js'
+import { handleUpgrade } from './node-upgrade.js'
 import { Exchange } from './pipeline.js'
+import { Handshake, Http2Switch, http2Handshake } from './websocket.js'
 
 export { ResponseAbortedError } from './pipeline.js'
 
@@ -106,9 +110,26 @@ function onStream(ctx: ServerContext, stream: ServerHttp2Stream, raw: string[]):
   const env = buildHttp2Env(stream, raw, peerOf(session), ctx.env, ex, ex.earlyHints)
   if (env === undefined) ex.plain(400)
   else if (env.REQUEST_METHOD === 'CONNECT') {
-    ex.report('CONNECT over HTTP/2 is not supported; answered 501')
-    ex.plain(501)
+    const protocols = http2Handshake(env, pseudoHeader(raw, ':protocol'))
+    if (protocols === undefined) {
+      ex.report('CONNECT over HTTP/2 is not supported, except for WebSocket; answered 501')
+      ex.plain(501)
+      return
+    }
+    // a WebSocket handshake looks the same to the app on every protocol
+    env.REQUEST_METHOD = 'GET'
+    const handshake = new Handshake(protocols, env, new Http2Switch(stream))
+    env['tsgix.websocket'] = handshake
+    ex.handshake = handshake
+    ex.run(env)
   } else ex.run(env)
+}
+
+/** The value of a pseudo-header of a stream's raw list (they come first). */
+function pseudoHeader(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length && raw[i]!.charCodeAt(0) === 58; i += 2)
+    if (raw[i] === name) return raw[i + 1]
+  return undefined
 }
 
 /** Listens with `app` over HTTP/2 and resolves once the server accepts connections. */
@@ -127,13 +148,19 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
   const maxConcurrentStreams =
     optionNumber('serve', opts, 'maxConcurrentStreams', { min: 1, max: 2 ** 31 - 1, integer: true }) ?? 128
 
-  const settings = { maxConcurrentStreams, maxHeaderListSize: maxHeaderSize }
+  // extended CONNECT (RFC 8441) carries WebSocket over a stream
+  const settings = { maxConcurrentStreams, maxHeaderListSize: maxHeaderSize, enableConnectProtocol: true }
   const server: Http2Server | Http2SecureServer = tls
     ? createSecureServer({ ...tls, allowHTTP1, settings, maxSessionMemory: 64 })
     : createServer({ settings, maxSessionMemory: 64 })
   if (tls && allowHTTP1) {
     // the HTTP/1.1 refusals of the node server (smuggling-prone heads, too many fields)
-    server.on('request', listener(ctx, readLimits('serve', { keepAliveTimeout, maxHeaderSize })))
+    const limits = readLimits('serve', { keepAliveTimeout, maxHeaderSize })
+    server.on('request', listener(ctx, limits))
+    // WebSocket handshakes over HTTP/1.1 on the same port
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      handleUpgrade(ctx, limits, req, socket, head),
+    )
     // Adding a 'request' listener makes node route h2 streams through its compatibility
     // objects too; streams are this server's own.
     server.removeAllListeners('stream')

@@ -8,6 +8,7 @@
  * {@link SessionOwner}.
  */
 import type { IncomingMessage } from 'node:http'
+import type { ServerHttp2Stream } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type { WebSocket as Ws } from 'ws'
 import { isPromiseLike } from '../body.js'
@@ -112,6 +113,16 @@ function hasToken(field: unknown, token: string): boolean {
   if (typeof field !== 'string') return false
   for (const part of field.split(',')) if (part.trim().toLowerCase() === token) return true
   return false
+}
+
+/**
+ * The offered subprotocols when a stream is a valid HTTP/2 WebSocket handshake (RFC 8441 §4:
+ * an extended CONNECT with `:protocol` websocket and version 13), else undefined.
+ */
+export function http2Handshake(env: Env, protocol: string | undefined): string[] | undefined {
+  if (env.REQUEST_METHOD !== 'CONNECT' || protocol !== 'websocket') return undefined
+  if (env.HTTP_SEC_WEBSOCKET_VERSION !== '13') return undefined
+  return parseProtocols(env.HTTP_SEC_WEBSOCKET_PROTOCOL)
 }
 
 /**
@@ -257,6 +268,11 @@ const HANDSHAKE_FIELDS = new Set([
   'sec-websocket-extensions',
 ])
 
+/** Whether a 101 field belongs to the app (not to the handshake or the framing). */
+export function isAppField(name: string): boolean {
+  return !HANDSHAKE_FIELDS.has(name.toLowerCase())
+}
+
 /** The app's 101 fields as `Name: value` lines, without the handshake's own. */
 export function handshakeLines(headers: HeaderList): string[] {
   const lines: string[] = []
@@ -322,7 +338,7 @@ export class WsConnection implements WebSocketConnection, Session {
   }
 
   get protocol(): string {
-    return this.ws.protocol
+    return this.accepted.settings.protocol ?? ''
   }
 
   get signal(): AbortSignal {
@@ -518,6 +534,59 @@ export class Http1Switch implements Switcher {
           socket.off('close', onGone)
           startSession(socketWs, env, accepted, owner)
         })
+      },
+      (err: unknown) => owner.switchFailed(err),
+    )
+  }
+}
+
+/** The server side of `ws`'s WebSocket, set on a stream it did not open itself. */
+interface ServerWs extends Ws {
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    options: { maxPayload: number; allowSynchronousEvents: boolean },
+  ): void
+}
+
+const NO_BYTES = Buffer.alloc(0)
+
+/**
+ * The switch of an HTTP/2 stream (RFC 8441): the app's fields go out on a `200`, and the
+ * stream carries the WebSocket frames. `ws` has no handshake for it, so its socket is set
+ * directly (`setSocket`, what its own server does after a 101); permessage-deflate is not
+ * negotiated on HTTP/2.
+ */
+export class Http2Switch implements Switcher {
+  constructor(private readonly stream: ServerHttp2Stream) {}
+
+  switchTo(owner: SessionOwner, accepted: Accepted, headers: HeaderList, env: Env): void {
+    const stream = this.stream
+    loadWs().then(
+      (ws) => {
+        if (stream.destroyed) return owner.sessionEnded('client-disconnected')
+        const head: Record<string, string | string[]> = { ':status': '200' }
+        for (let i = 0; i < headers.length; i += 2) {
+          const name = headers[i]!.toLowerCase()
+          if (!isAppField(name)) continue
+          const prev = head[name]
+          const value = headers[i + 1]!
+          head[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]
+        }
+        const protocol = accepted.settings.protocol
+        if (protocol !== undefined) head['sec-websocket-protocol'] = protocol
+        try {
+          stream.respond(head)
+        } catch (err) {
+          owner.switchFailed(err)
+          return
+        }
+        const socket = new ws.WebSocket(null as unknown as string, undefined, {}) as ServerWs
+        socket.setSocket(stream, NO_BYTES, {
+          maxPayload: accepted.settings.maxPayload,
+          allowSynchronousEvents: true,
+        })
+        startSession(socket, env, accepted, owner)
       },
       (err: unknown) => owner.switchFailed(err),
     )
