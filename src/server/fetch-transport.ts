@@ -170,6 +170,20 @@ export class FetchTransport implements Transport {
     // the runtime owns the connection
   }
 
+  /**
+   * The connection is switching to WebSocket: the request's signal is no longer the client's
+   * (Deno aborts it when the upgrade takes the request).
+   */
+  switching(): void {
+    for (const s of this.sources) s.removeEventListener('abort', this.onAbort)
+  }
+
+  /** The connection switched: the handler answers with the runtime's own response. */
+  switched(response: globalThis.Response): void {
+    this.headSent = true
+    this.resolve(response)
+  }
+
   earlyHints(): void {
     // the fetch API has no interim responses
   }

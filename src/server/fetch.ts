@@ -16,15 +16,23 @@
 import type { App, ErrorStream } from '../types.js'
 import { type FetchInfo, fetchEnv } from './fetch-env.js'
 import { FetchTransport } from './fetch-transport.js'
+import { offerWebSocket, runtimeUpgrade, type WebSocketUpgrade } from './fetch-websocket.js'
 import { Exchange, pipelineContext } from './pipeline.js'
 
 export type { FetchInfo } from './fetch-env.js'
+export type { UpgradeResult, WebSocketUpgrade } from './fetch-websocket.js'
 export { ResponseAbortedError } from './pipeline.js'
 
 /** Options of {@link toFetchHandler}. */
 export interface FetchHandlerOptions {
   /** The `tsgi.errors` stream. @default writes to `process.stderr` where there is one */
   readonly errors?: ErrorStream
+  /**
+   * How WebSocket handshakes are upgraded (`tsgix.websocket`): found by itself on Deno; a
+   * runtime's own {@link WebSocketUpgrade} otherwise; false for none.
+   * @default the runtime's, where the adapter knows it
+   */
+  readonly websocket?: WebSocketUpgrade | false
 }
 
 /** A fetch-API request handler. */
@@ -38,13 +46,21 @@ export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): Fet
   if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
     throw new TypeError('toFetchHandler: option errors must have a write(message) method')
   }
+  const websocket = options.websocket
+  if (websocket !== undefined && websocket !== false && typeof websocket !== 'function') {
+    throw new TypeError('toFetchHandler: option websocket must be an upgrade function or false')
+  }
+  const upgrade = websocket === false ? undefined : (websocket ?? runtimeUpgrade())
   const ctx = pipelineContext(app, options.errors ?? stderr, 0)
   return function tsgiFetch(request, info = {}) {
     const transport = new FetchTransport(request, info)
     const ex = new Exchange(ctx, transport)
     const env = fetchEnv(request, info, ctx.errors, ex)
     if (env === undefined) ex.plain(400)
-    else ex.run(env)
+    else {
+      if (upgrade !== undefined) offerWebSocket(env, ex, request, transport, upgrade)
+      ex.run(env)
+    }
     return transport.response
   }
 }

@@ -8,17 +8,18 @@ import { type ClientHttp2Stream, connect, type IncomingHttpHeaders } from 'node:
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { type Http2TsgiServer, serve } from '../../src/server/http2.js'
+import { responseCb } from '../../src/response-cb.js'
 import type { App } from '../../src/types.js'
 import type { WebSocketHandler } from '../../src/websocket.js'
 import { ErrorSink } from './node-helpers.js'
-import { skipWithout, tlsFixture, tlsMissing } from './tls-fixture.js'
+import { skipWithout, type TlsFixture, tlsFixture, tlsMissing } from './tls-fixture.js'
 
 const servers: Http2TsgiServer[] = []
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()))
 })
 
-async function start(app: App, tls?: { key: string; cert: string }) {
+async function start(app: App, tls?: TlsFixture) {
   const errors = new ErrorSink()
   const server = await serve(app, {
     port: 0,
@@ -139,10 +140,9 @@ describe('WebSocket over HTTP/2 (RFC 8441)', () => {
   it('sends the middleware fields on the 200 and refuses with any other response', async () => {
     const { port } = await start((env) => {
       if (env.HTTP_AUTHORIZATION === undefined) return [401, ['WWW-Authenticate', 'Basic'], ['who?']]
-      const res = wsApp(echo)(env)
-      return typeof res === 'function'
-        ? (respond) => res((r) => respond(r.length === 2 ? [r[0], [...r[1], 'X-Extra', 'yes']] : r))
-        : res
+      return responseCb(wsApp(echo)(env), (res) => {
+        res[1].push('X-Extra', 'yes')
+      })
     })
     const refused = await openStream(port)
     expect(refused.response[':status']).toBe(401)
