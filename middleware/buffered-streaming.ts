@@ -9,7 +9,10 @@
  * before then; a long or endless stream (server-sent events, long polling) never completes
  * and grows without bound. Use it only for bounded responses.
  *
- * Env keys: reads and sets `tsgi.streaming` (true for the app); reads `tsgix.signal` (an abort
+ * A WebSocket handshake (`tsgix.websocket` in env) is passed through: its `101` is answered
+ * with a writer that closes only when the connection does.
+ *
+ * Env keys: reads and sets `tsgi.streaming` (true for the app); reads `tsgix.websocket`, `tsgix.signal` (an abort
  * rejects pending writes and the buffered response) and `tsgi.errors`.
  *
  * @example
@@ -37,7 +40,9 @@ export function bufferedStreaming(options?: BufferedStreamingOptions): Middlewar
       const callerStreams = env['tsgi.streaming']
       env['tsgi.streaming'] = true
       const res = await app(env)
-      if ((callerStreams && !force) || typeof res !== 'function') return res
+      // a WebSocket handshake's 101 has no body to wait for: its writer closes with the connection
+      if ((callerStreams && !force) || typeof res !== 'function' || env['tsgix.websocket'] !== undefined)
+        return res
       return collect(res, env)
     }
 }

@@ -141,7 +141,7 @@ export function http1Handshake(env: Env): string[] | undefined {
 }
 
 /** The host[:port] of `origin` as a Host field would carry it, lower case; undefined for an opaque origin. */
-function originHost(origin: string): { host: string; port: string } | undefined {
+function originHost(origin: string): { host: string; hostname: string; port: string } | undefined {
   let url: URL
   try {
     url = new URL(origin)
@@ -150,7 +150,11 @@ function originHost(origin: string): { host: string; port: string } | undefined 
   }
   if (url.host === '') return undefined
   const secure = url.protocol === 'https:' || url.protocol === 'wss:'
-  return { host: url.host, port: url.port === '' ? (secure ? '443' : '80') : url.port }
+  return {
+    host: url.host,
+    hostname: url.hostname,
+    port: url.port === '' ? (secure ? '443' : '80') : url.port,
+  }
 }
 
 /** True when the handshake's `Origin` may open the connection under `policy`. */
@@ -162,7 +166,9 @@ export function originAllowed(policy: OriginPolicy, env: Env): boolean {
     const host = env.HTTP_HOST
     if (from === undefined || typeof host !== 'string') return false
     const want = host.toLowerCase()
-    return from.host === want || `${from.host}:${from.port}` === want
+    if (from.host === want || `${from.host}:${from.port}` === want) return true
+    // a proxy that sets Host to the bare name (nginx's `$host`) drops the port: names compare
+    return !want.includes(':') && !want.startsWith('[') && from.hostname === want
   }
   if (policy instanceof RegExp) {
     policy.lastIndex = 0
@@ -312,8 +318,8 @@ export class WsConnection implements WebSocketConnection, Session {
   /** Why the connection is ending, when the server ended it (or the handler failed). */
   private lost: AbortReason | undefined
   private idleTimer: NodeJS.Timeout | undefined
-  /** The peer sent something since the last idle check. */
-  private heard = true
+  /** The peer sent something since the last idle check (the handshake does not count). */
+  private heard = false
   private pinged = false
 
   constructor(
@@ -363,12 +369,27 @@ export class WsConnection implements WebSocketConnection, Session {
   }
 
   private finished(): void {
+    this.stopQueueing()
     if (this.ws.readyState === OPEN) this.ws.close(1000)
+  }
+
+  /**
+   * The handler is done reading, or the connection closing: unread messages are dropped and
+   * reading resumes, so the peer's close frame is read and the close handshake completes.
+   */
+  private stopQueueing(): void {
+    this.queue.length = 0
+    this.queuedBytes = 0
+    if (this.paused) {
+      this.paused = false
+      this.ws.resume()
+    }
   }
 
   private failed(err: unknown): void {
     this.owner.sessionProblem(err)
     this.lost ??= 'server-error'
+    this.stopQueueing()
     if (this.ws.readyState === OPEN) this.ws.close(1011, 'internal error')
   }
 
@@ -378,6 +399,8 @@ export class WsConnection implements WebSocketConnection, Session {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     this.heard = true
+    // after close() the peer's last messages have no reader
+    if (this.ws.readyState !== OPEN) return
     const message: WebSocketMessage = isBinary ? data : data.toString()
     const waiting = this.waiting
     if (waiting !== undefined) {
@@ -393,7 +416,11 @@ export class WsConnection implements WebSocketConnection, Session {
     }
   }
 
-  /** The idle check: a peer silent for half the timeout is pinged, one silent for all of it is gone. */
+  /**
+   * The idle check, every half of the timeout: a peer that sent nothing since the last check is
+   * pinged, and one still silent at the next is gone. A peer is pinged after half to all of the
+   * timeout's silence, and dropped after all of it to one and a half times it.
+   */
   idleCheck(): void {
     if (this.heard) {
       this.heard = false
@@ -456,10 +483,13 @@ export class WsConnection implements WebSocketConnection, Session {
     } catch (err) {
       throw new TypeError(`tsgi: WebSocket close(): ${(err as Error).message}`)
     }
+    this.stopQueueing()
   }
 
   goAway(): void {
-    if (this.ws.readyState === OPEN) this.ws.close(1001, 'server shutting down')
+    if (this.ws.readyState !== OPEN) return
+    this.ws.close(1001, 'server shutting down')
+    this.stopQueueing()
   }
 
   terminate(reason: AbortReason): void {

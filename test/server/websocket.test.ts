@@ -246,6 +246,46 @@ describe('the handshake', () => {
     await closeOf(client)
   })
 
+  it('goes through a stack of every response-touching middleware unchanged', async () => {
+    const logged: string[] = []
+    const app = builder(
+      enable('AccessLog', { logger: (line: string) => logged.push(line), format: '%s' }),
+      enable('AccessLog::Timed', { logger: (line: string) => logged.push(`timed ${line}`), format: '%s' }),
+      enable('Lint'),
+      enable('StackTrace', { noPrintErrors: true }),
+      enable('HTTPExceptions'),
+      enable('Runtime'),
+      enable('XFramework', { framework: 'test' }),
+      enable('Head'),
+      enable('ConditionalGET'),
+      enable('ETag'),
+      enable('ContentLength'),
+      enable('ContentMD5'),
+      enable('Deflater'),
+      enable('Chunked'),
+      enable('ErrorDocument', { 500: '/error', subrequest: true }),
+      enable('RearrangeHeaders'),
+      enable('Recursive'),
+      enable('JSONP'),
+      enable('BufferedStreaming', { force: true }),
+      enable('SimpleContentFilter', { filter: (s: string) => s.toUpperCase() }),
+      enable('Session'),
+      wsApp(echo),
+    )
+    const { port, errors } = await start(app)
+    const { client, upgrade } = await open(port, '/', { headers: { 'Accept-Encoding': 'gzip' } })
+    expect(upgrade.headers['x-framework']).toBe('test')
+    expect(upgrade.headers['x-runtime']).toBeDefined()
+    expect(upgrade.headers['content-encoding']).toBeUndefined()
+    client.send('through')
+    expect((await nextMessage(client)).data.toString()).toBe('through')
+    client.close(1000)
+    await closeOf(client)
+    while (logged.length < 2) await new Promise((r) => setTimeout(r, 5))
+    expect(logged).toEqual(['101\n', 'timed 101\n'])
+    expect(errors.text).toBe('')
+  })
+
   it('refuses a handshake from another origin by default, and allows the listed ones', async () => {
     const { port } = await start(wsApp(echo))
     const res = await refused(port, { Origin: 'https://evil.example' })
@@ -255,6 +295,13 @@ describe('the handshake', () => {
     same.client.close()
     const none = await open(port)
     none.client.close()
+
+    // behind a proxy that sends the bare host name (nginx's $host)
+    const proxied = await open(port, '/', {
+      headers: { Origin: `http://127.0.0.1:${port}`, Host: '127.0.0.1' },
+    })
+    proxied.client.close()
+    expect((await refused(port, { Origin: 'http://evil.example', Host: '127.0.0.1' })).status).toBe(403)
 
     const listed = await start(wsApp(echo, { allowedOrigins: ['https://app.example'] }))
     ;(await open(listed.port, '/', { headers: { Origin: 'https://app.example' } })).client.close()
@@ -414,6 +461,21 @@ describe('the connection', () => {
     client.send('still here')
     expect((await nextMessage(client)).data.toString()).toBe('still here')
     client.close()
+  })
+
+  it('completes the close handshake when the handler returns with messages unread', async () => {
+    const ended = deferred<unknown[]>()
+    const { port } = await start(
+      wsApp(async (socket) => {
+        socket.closed.then((info) => ended.resolve([info.code, socket.signal.reason]))
+        // never reads: what the client sends stops the server's reading
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }),
+    )
+    const { client } = await open(port)
+    for (let i = 0; i < 10; i++) client.send(Buffer.alloc(16 * 1024))
+    expect((await closeOf(client)).code).toBe(1000)
+    expect(await ended.promise).toEqual([1000, 'closed'])
   })
 
   it('closes a message over maxPayload with 1009', async () => {
