@@ -73,7 +73,7 @@ export function lint(options: LintOptions = {}): Middleware {
       const problem = envProblem(env)
       if (problem) throw new Error(`${label}: ${problem}`)
       const report: Report = strict ? raise : logTo(env, label)
-      return lintResult(app(env), report)
+      return lintResult(app(env), report, env['tsgix.websocket'] !== undefined)
     }
   }
 }

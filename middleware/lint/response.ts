@@ -26,12 +26,14 @@ function chunkProblem(chunk: unknown): string | undefined {
     : `must be a string or Uint8Array, got ${show(chunk)}`
 }
 
-/** What is wrong with a status and header list: the server's validation, then Lint's own rules. */
-export function headProblem(status: unknown, headers: unknown): string | undefined {
+/**
+ * What is wrong with a status and header list: the server's validation, then Lint's own rules.
+ * `handshake`: the request is a WebSocket handshake, which `101` answers.
+ */
+export function headProblem(status: unknown, headers: unknown, handshake = false): string | undefined {
   const invalid = validateHead(status, headers)
   if (invalid !== undefined) return invalid
-  // 101 is the answer of tsgix.websocket.accept(): the server checks it switches a handshake
-  if ((status as number) < 200 && status !== 101) {
+  if ((status as number) < 200 && !(status === 101 && handshake)) {
     return `status ${status as number} is interim, not a final response (use tsgix.early_hints or tsgix.io)`
   }
   const list = headers as string[]
@@ -128,9 +130,9 @@ function checkedIterable(body: AsyncIterable<unknown>, where: string, report: Re
 }
 
 /** Checks a triple; returns it, with a streamed body wrapped so its chunks are checked too. */
-function lintTriple(res: unknown[], where: string, report: Report): Triple {
+function lintTriple(res: unknown[], where: string, report: Report, handshake: boolean): Triple {
   const problem =
-    headProblem(res[0], res[1]) ??
+    headProblem(res[0], res[1], handshake) ??
     bodyProblem(res[2], statusWithNoEntityBody(res[0] as number) ? [] : (res[1] as string[]))
   if (problem) report(`${where}: ${problem}`)
   const body = res[2]
@@ -175,7 +177,7 @@ function lintWriter(writer: Writer, report: Report): Writer {
 }
 
 /** A delayed response whose responder checks what it is given, once, and hands out a checked writer. */
-function lintDelayed(delayed: Delayed, report: Report): Delayed {
+function lintDelayed(delayed: Delayed, report: Report, handshake: boolean): Delayed {
   return function lintDelayed(respond) {
     let responded = false
     const checked = (res: unknown): Writer | undefined => {
@@ -186,10 +188,10 @@ function lintDelayed(delayed: Delayed, report: Report): Delayed {
         return respond(res as Triple | Head)
       }
       if (res.length === 3) {
-        respond(lintTriple(res, 'respond()', report))
+        respond(lintTriple(res, 'respond()', report, handshake))
         return undefined
       }
-      const problem = headProblem(res[0], res[1])
+      const problem = headProblem(res[0], res[1], handshake)
       if (problem) report(`respond(): ${problem}`)
       return lintWriter(respond(res as Head), report)
     }
@@ -197,18 +199,21 @@ function lintDelayed(delayed: Delayed, report: Report): Delayed {
   }
 }
 
-function lintSettled(res: unknown, report: Report): AppResult {
-  if (typeof res === 'function') return lintDelayed(res as Delayed, report)
+function lintSettled(res: unknown, report: Report, handshake: boolean): AppResult {
+  if (typeof res === 'function') return lintDelayed(res as Delayed, report, handshake)
   if (!Array.isArray(res)) {
     report(`response ${SHAPE}, got ${show(res)}`)
     return res as AppResult
   }
   if (res.length !== 3) report(`response must have 3 elements [status, headers, body], got ${res.length}`)
-  return lintTriple(res, 'response', report)
+  return lintTriple(res, 'response', report, handshake)
 }
 
-/** Checks an app's result, keeping its form: a plain result stays plain, a promise stays a promise. */
-export function lintResult(res: unknown, report: Report): AppResult | Promise<AppResult> {
-  if (isPromiseLike<unknown>(res)) return Promise.resolve(res).then((r) => lintSettled(r, report))
-  return lintSettled(res, report)
+/**
+ * Checks an app's result, keeping its form: a plain result stays plain, a promise stays a
+ * promise. On a WebSocket `handshake` a `101` (what `accept()` answers) is allowed.
+ */
+export function lintResult(res: unknown, report: Report, handshake = false): AppResult | Promise<AppResult> {
+  if (isPromiseLike<unknown>(res)) return Promise.resolve(res).then((r) => lintSettled(r, report, handshake))
+  return lintSettled(res, report, handshake)
 }

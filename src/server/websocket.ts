@@ -10,7 +10,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { ServerHttp2Stream } from 'node:http2'
 import type { Duplex } from 'node:stream'
-import type { WebSocket as Ws } from 'ws'
 import { isPromiseLike } from '../body.js'
 import { checkOptions, optionBoolean, optionNumber } from '../options.js'
 import type { AbortReason, Delayed, Env, HeaderList, Responder, Writer } from '../types.js'
@@ -25,13 +24,58 @@ import type {
   WebSocketMessage,
 } from '../websocket.js'
 
-type WsModule = typeof import('ws')
+/**
+ * The parts of `ws` used here, declared here: `ws` is optional, so tsgi's published types must
+ * not name its module (an app without `@types/ws` would fail to type-check).
+ */
+interface Ws {
+  readonly readyState: number
+  readonly bufferedAmount: number
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this
+  on(event: 'ping' | 'pong', listener: () => void): this
+  on(event: 'error', listener: (err: Error) => void): this
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): this
+  send(
+    data: string | Uint8Array | ArrayBuffer,
+    options: { binary: boolean },
+    cb?: (err?: Error) => void,
+  ): void
+  close(code?: number, reason?: string): void
+  ping(): void
+  pause(): void
+  resume(): void
+  terminate(): void
+  /** What `ws`'s own server calls after a 101: the socket the connection runs on. */
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    options: { maxPayload: number; allowSynchronousEvents: boolean },
+  ): void
+}
+
+interface WsServerOptions {
+  readonly noServer: true
+  readonly clientTracking: false
+  readonly maxPayload: number
+  readonly perMessageDeflate: boolean
+  readonly handleProtocols: () => string | false
+}
+
+interface WsServer {
+  on(event: 'headers', listener: (lines: string[]) => void): void
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, done: (ws: Ws) => void): void
+}
+
+interface WsModule {
+  readonly WebSocketServer: new (options: WsServerOptions) => WsServer
+  readonly WebSocket: new (address: null, protocols: undefined, options: object) => Ws
+}
 
 let wsModule: Promise<WsModule> | undefined
 
 /** The `ws` package, imported on first use; rejects with a message saying how to install it. */
 export function loadWs(): Promise<WsModule> {
-  wsModule ??= import('ws').catch((err: unknown) => {
+  wsModule ??= (import('ws') as Promise<unknown> as Promise<WsModule>).catch((err: unknown) => {
     throw new Error(
       `the WebSocket extension needs the optional dependency 'ws' (npm install ws): ${(err as Error).message}`,
     )
@@ -570,15 +614,6 @@ export class Http1Switch implements Switcher {
   }
 }
 
-/** The server side of `ws`'s WebSocket, set on a stream it did not open itself. */
-interface ServerWs extends Ws {
-  setSocket(
-    socket: Duplex,
-    head: Buffer,
-    options: { maxPayload: number; allowSynchronousEvents: boolean },
-  ): void
-}
-
 const NO_BYTES = Buffer.alloc(0)
 
 /**
@@ -611,7 +646,7 @@ export class Http2Switch implements Switcher {
           owner.switchFailed(err)
           return
         }
-        const socket = new ws.WebSocket(null as unknown as string, undefined, {}) as ServerWs
+        const socket = new ws.WebSocket(null, undefined, {})
         socket.setSocket(stream, NO_BYTES, {
           maxPayload: accepted.settings.maxPayload,
           allowSynchronousEvents: true,
