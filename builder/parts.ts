@@ -1,11 +1,13 @@
 /**
- * The parts of a `builder(...)` call: `enable`, `enableIf` and `mount`. Each resolves and
- * validates what it is given at once (options included), so configuration errors surface when
- * the app is built, never per request.
+ * The parts of a `builder(...)` call: `enable`, `enableIf` and `mount` (`lifespan` is in
+ * `lifespan.ts`). Each resolves and validates what it is given at once (options included), so
+ * configuration errors surface when the app is built, never per request.
  */
 import { type ConditionalOptions, conditional } from '../middleware/conditional.js'
 import { parseLocation } from '../src/app/url-map-location.js'
+import { lifespanOf, withLifespan } from '../src/lifespan.js'
 import type { App, Env, Middleware } from '../src/types.js'
+import type { Lifespan } from './lifespan.js'
 import { type BuiltinMiddleware, type BuiltinName, buildBuiltin } from './registry.js'
 
 /** A middleware layer, from `enable` or `enableIf`. */
@@ -27,7 +29,7 @@ export class Mount {
 }
 
 /** Anything but the trailing app of a `builder(...)` call. */
-export type BuilderPart = Enable | Mount
+export type BuilderPart = Enable | Mount | Lifespan
 
 /** The options argument of a built-in: optional when its options type admits `undefined`. */
 export type BuiltinOptionsArg<N extends BuiltinName> = undefined extends BuiltinMiddleware[N]
@@ -75,7 +77,12 @@ export function enableIf(condition: unknown, what: unknown, ...rest: unknown[]):
   }
   const inner = resolve('enableIf', what, rest)
   const cond = condition as (env: Env) => unknown
-  return new Enable(conditional({ condition: cond, builder: inner.middleware }), `${inner.label} (if)`)
+  // The condition picks requests, not the server's life: the layer's hooks always run.
+  const layer = withLifespan(
+    conditional({ condition: cond, builder: inner.middleware }),
+    ...lifespanOf(inner.middleware),
+  )
+  return new Enable(layer, `${inner.label} (if)`)
 }
 
 /**

@@ -11,6 +11,10 @@
  * refresh). A new session that is still empty is never stored and gets no cookie. `expire`
  * deletes the record and expires the cookie. A failing store answers 503.
  *
+ * A store with `startup`/`shutdown` methods (the Redis store) takes part in the server's
+ * lifespan: the middleware carries them as its lifespan hooks, so under the builder the store
+ * connects before the server's first connection and closes after its drain (spec 5.8).
+ *
  * Env keys read: `HTTP_COOKIE` (or the header state's header), `tsgi.url_scheme`. Added:
  * `tsgix.session`, `tsgix.session.options`.
  *
@@ -20,6 +24,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc6265 (RFC 6265, HTTP cookies)
  * @see Plack::Middleware::Session
  */
+import { withLifespan } from '../src/lifespan.js'
 import { checkOptions, optionFunction, optionNumber } from '../src/options.js'
 import { responseCb } from '../src/response-cb.js'
 import type { Env, HeaderList, Middleware } from '../src/types.js'
@@ -87,6 +92,11 @@ export function session(options: SessionOptions = {}): Middleware {
   if (!hasMethods(store, ['get', 'set', 'delete'])) {
     throw new TypeError(`${NAME}: option 'store' must have get, set and delete methods`)
   }
+  for (const hook of ['startup', 'shutdown'] as const) {
+    if (store[hook] !== undefined && typeof store[hook] !== 'function') {
+      throw new TypeError(`${NAME}: the store's '${hook}' must be a method when present`)
+    }
+  }
   if (opts.state !== undefined && COOKIE_KEYS.some((key) => opts[key] !== undefined)) {
     throw new TypeError(`${NAME}: give option 'state' or the cookie settings, not both`)
   }
@@ -132,7 +142,7 @@ export function session(options: SessionOptions = {}): Middleware {
     state.finalize(id, headers, env, options)
   }
 
-  return (app) =>
+  const middleware: Middleware = (app) =>
     async function session(env) {
       const carried = state.extract(env)
       let ctx: SessionContext | undefined
@@ -165,6 +175,11 @@ export function session(options: SessionOptions = {}): Middleware {
         }
       })
     }
+  if (store.startup === undefined && store.shutdown === undefined) return middleware
+  return withLifespan(middleware, {
+    startup: store.startup?.bind(store),
+    shutdown: store.shutdown?.bind(store),
+  })
 }
 
 /** A failure of the store, as opposed to one of the app or the state. */

@@ -7,10 +7,15 @@
  * get a 503 at once instead of hanging; ioredis reconnects in the background, and requests
  * succeed again as soon as Redis is back.
  *
+ * Its `startup` and `shutdown` are `connect` and `close`: under the builder and a server, the
+ * Session middleware connects the store before the first connection (a Redis that cannot be
+ * reached stops the start) and quits it after the drain.
+ *
  * @example
  * const store = redisStore({ url: 'redis://127.0.0.1:6379' })
- * await store.connect() // optional: fail at startup rather than on the first request
- * session({ store })
+ * builder(enable('Session', { store }), app) // connects at startup, quits at shutdown
+ * @example
+ * await store.connect() // without a server's lifespan: fail early rather than on the first request
  * @see https://redis.io/docs/latest/commands/set/ (SET … EX)
  */
 import { checkOptions, optionString } from '../../src/options.js'
@@ -44,6 +49,10 @@ export interface RedisStore extends SessionStore {
   client(): Promise<RedisClient>
   /** Closes the connection the store opened (a given client is left open). */
   close(): Promise<void>
+  /** The lifespan startup: {@link RedisStore.connect}. */
+  startup(): Promise<void>
+  /** The lifespan shutdown: {@link RedisStore.close}. */
+  shutdown(): Promise<void>
 }
 
 /** Options given to ioredis unless `redisOptions` says otherwise. */
@@ -126,6 +135,15 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     return pending
   }
 
+  const connect = async () => {
+    await client()
+  }
+  const close = async () => {
+    const c = own
+    own = undefined
+    pending = undefined
+    if (c) await c.quit().catch(() => c.disconnect())
+  }
   return {
     async get(id) {
       return (await (await client()).get(prefix + id)) ?? undefined
@@ -136,15 +154,10 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     async delete(id) {
       await (await client()).del(prefix + id)
     },
-    async connect() {
-      await client()
-    },
+    connect,
     client,
-    async close() {
-      const c = own
-      own = undefined
-      pending = undefined
-      if (c) await c.quit().catch(() => c.disconnect())
-    },
+    close,
+    startup: connect,
+    shutdown: close,
   }
 }

@@ -39,7 +39,8 @@ export interface SessionEnvOptions extends SessionCookieOverrides {
 /**
  * A session store: keeps opaque strings (written by the middleware) under session ids, each
  * with a time to live. Every method may reject (a store that is down); the middleware answers
- * 503 then. Ids reaching a store always match `ID_PATTERN`.
+ * 503 then. Ids reaching a store always match `ID_PATTERN`. A store with `startup`/`shutdown`
+ * takes part in the server's lifespan through the Session middleware (spec 5.8).
  */
 export interface SessionStore {
   /** The value stored under `id`, or undefined when there is none (or it expired). */
@@ -48,6 +49,10 @@ export interface SessionStore {
   set(id: string, value: string, ttl: number): Promise<void>
   /** Removes the value under `id` (no error when there is none). */
   delete(id: string): Promise<void>
+  /** Optional: run when the server starts, before its first connection (a lifespan startup hook): connect here; a rejection stops the start. */
+  startup?(): Promise<void>
+  /** Optional: run when the server stops, after the drain (a lifespan shutdown hook): close connections here. */
+  shutdown?(): Promise<void>
 }
 
 /** Where the client keeps its session id (or, for Session::Cookie, the whole session). */

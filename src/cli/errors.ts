@@ -30,6 +30,13 @@ export function messageOf(err: unknown): string {
   return String(err)
 }
 
+/** The message of anything thrown, on one line (a multi-line message joined with spaces). */
+export function messageLine(err: unknown): string {
+  return messageOf(err)
+    .trim()
+    .replace(/\s*\n\s*/g, ' ')
+}
+
 /** The `code` of a node system error, if it has one. */
 export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code

@@ -34,6 +34,7 @@ export async function listenAll(
   const serve = await serverModule(opts.server)
   const base: ServeOptions = {
     multiprocess,
+    lifespan: false, // run once for the process, by serveApp, not once per address
     ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined
       ? {
           tls: {

@@ -8,7 +8,7 @@ import { register as nodeRegister } from 'node:module'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { App } from '../types.js'
-import { CliError, messageOf } from './errors.js'
+import { CliError, messageLine } from './errors.js'
 
 /** The app file to serve: the one given, else app.ts or app.js in `cwd`. */
 export function locateAppFile(given: string | undefined, cwd: string): string {
@@ -78,11 +78,7 @@ async function importOrFail(url: string, label: string): Promise<Record<string, 
 
 /** A load failure showing the error's own message, on one line. */
 function loadFailure(label: string, err: unknown): CliError {
-  return new CliError(
-    `${label} failed to load: ${messageOf(err)
-      .trim()
-      .replace(/\s*\n\s*/g, ' ')}`,
-  )
+  return new CliError(`${label} failed to load: ${messageLine(err)}`)
 }
 
 /** What to load: an app file, or `-e` code; `-M` modules go first. */

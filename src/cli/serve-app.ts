@@ -1,11 +1,16 @@
 /**
- * One serving process: loads the app, wraps it for its environment, listens, says it is
- * ready, and on a stop request closes gracefully (in-flight requests get the shutdown timeout,
- * then are aborted with 'server-shutdown') and returns exit code 0.
+ * One serving process: loads the app, wraps it for its environment, runs the app's lifespan
+ * startup (once for the process, whatever the number of addresses; a failure is a one-line
+ * error), listens, says it is ready, and on a stop request closes gracefully (in-flight
+ * requests get the shutdown timeout, then are aborted with 'server-shutdown'), runs the
+ * lifespan shutdown and returns exit code 0.
  */
+import { type StartedLifespan, startLifespan } from '../server/lifespan.js'
+import type { App } from '../types.js'
 import { wrapForEnvironment } from './environment.js'
-import { listenAll, readyLine } from './listen.js'
-import { loadApp } from './load.js'
+import { CliError, messageLine } from './errors.js'
+import { type ListeningServer, listenAll, readyLine } from './listen.js'
+import { displayPath, loadApp } from './load.js'
 import type { CliOptions } from './options.js'
 import { sendToParent, whenStopRequested } from './signals.js'
 
@@ -34,7 +39,15 @@ export async function serveApp(
   try {
     const app = await loadApp({ file, evalCode: opts.evalCode, modules: opts.modules, cwd })
     const wrapped = wrapForEnvironment(app, opts.environment, opts.accessLog, cwd, out.stderr)
-    const servers = await listenAll(wrapped.app, opts, cwd, role === 'worker')
+    const label = file === undefined ? '-e code' : displayPath(file, cwd)
+    const lifespan = await startup(app, label, out.stderr)
+    let servers: ListeningServer[]
+    try {
+      servers = await listenAll(wrapped.app, opts, cwd, role === 'worker')
+    } catch (err) {
+      await lifespan.shutdown()
+      throw err
+    }
     const urls = servers.map((s) => s.url)
     if (alone) {
       out.stderr.write(
@@ -48,9 +61,19 @@ export async function serveApp(
       out.stderr.write(`tsgiup: ${why}: shutting down (in-flight requests have ${grace}s)\n`)
     }
     await Promise.all(servers.map((s) => s.close()))
+    await lifespan.shutdown()
     await wrapped.close()
     return 0
   } finally {
     stop.dispose()
+  }
+}
+
+/** Runs the app's lifespan startup; a failure is a CliError with its message on one line. */
+async function startup(app: App, label: string, stderr: Output['stderr']): Promise<StartedLifespan> {
+  try {
+    return await startLifespan(app, stderr)
+  } catch (err) {
+    throw new CliError(`${label} startup failed: ${messageLine(err)}`)
   }
 }

@@ -17,6 +17,7 @@ import type { App, ErrorStream } from '../types.js'
 import { type FetchInfo, fetchEnv } from './fetch-env.js'
 import { FetchTransport } from './fetch-transport.js'
 import { offerWebSocket, runtimeUpgrade, type WebSocketUpgrade } from './fetch-websocket.js'
+import { lifespanOnDemand } from './lifespan.js'
 import { Exchange, pipelineContext } from './pipeline.js'
 
 export type { FetchInfo } from './fetch-env.js'
@@ -40,8 +41,21 @@ export type FetchHandler = (request: globalThis.Request, info?: FetchInfo) => Pr
 
 const stderr: ErrorStream = { write: (m) => globalThis.process?.stderr?.write(m) }
 
+/**
+ * The handler {@link toFetchHandler} returns: a {@link FetchHandler} that also runs the app's
+ * lifespan hooks (spec 5.8). There is no listen step: the first request runs the startup (or
+ * call `startup()` before handing the handler to the runtime), and only the host knows when it
+ * stops, so the shutdown runs when it calls `shutdown()`.
+ */
+export interface TsgiFetchHandler extends FetchHandler {
+  /** Runs the lifespan startup now, or waits for the one under way; rejects with a startup's error (a later call or request tries again). */
+  startup(): Promise<void>
+  /** Call once the runtime sends no more requests: waits for running cleanup handlers, then runs the lifespan shutdown. A later request starts the hooks again. */
+  shutdown(): Promise<void>
+}
+
 /** Wraps `app` as a fetch-API handler. */
-export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): FetchHandler {
+export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): TsgiFetchHandler {
   if (typeof app !== 'function') throw new TypeError('toFetchHandler: app must be a function')
   if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
     throw new TypeError('toFetchHandler: option errors must have a write(message) method')
@@ -51,8 +65,10 @@ export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): Fet
     throw new TypeError('toFetchHandler: option websocket must be an upgrade function or false')
   }
   const upgrade = websocket === false ? undefined : (websocket ?? runtimeUpgrade())
-  const ctx = pipelineContext(app, options.errors ?? stderr, 0)
-  return function tsgiFetch(request, info = {}) {
+  const errors = options.errors ?? stderr
+  const lifespan = lifespanOnDemand(app, errors)
+  const ctx = pipelineContext(lifespan.app, errors, 0)
+  const handler = function tsgiFetch(request: globalThis.Request, info: FetchInfo = {}) {
     const transport = new FetchTransport(request, info)
     const ex = new Exchange(ctx, transport)
     const env = fetchEnv(request, info, ctx.errors, ex)
@@ -63,4 +79,11 @@ export function toFetchHandler(app: App, options: FetchHandlerOptions = {}): Fet
     }
     return transport.response
   }
+  return Object.assign(handler, {
+    startup: lifespan.startup,
+    async shutdown() {
+      while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
+      await lifespan.shutdown()
+    },
+  })
 }

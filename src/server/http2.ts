@@ -11,6 +11,8 @@
  * const server = await serve(app, { port: 8443, tls: { key, cert } })
  * process.once('SIGTERM', () => void server.close())
  */
+
+import type { IncomingMessage } from 'node:http'
 import {
   constants,
   createSecureServer,
@@ -21,7 +23,6 @@ import {
   type SecureServerOptions,
   type ServerHttp2Stream,
 } from 'node:http2'
-import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
@@ -35,8 +36,8 @@ import {
   LISTEN_KEYS,
   type Listening,
   type ListenOptions,
-  listenOn,
   readListen,
+  startAndListen,
   type TlsOptions,
 } from './listen.js'
 import { listener, makeContext, type NodeListenerOptions } from './node.js'
@@ -202,11 +203,12 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
     }
     for (const socket of h1Sockets) if (!busy.has(socket)) socket.destroySoon()
   }
-  return listenOn(server, at, tls ? 'https' : 'http').then(({ url, port }) => ({
+  return startAndListen(ctx, server, at, tls ? 'https' : 'http').then(({ url, port, lifespan }) => ({
     url,
     port,
     server,
     close: gracefulClose(ctx, at.grace, {
+      lifespan,
       stop: () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         // GOAWAY: clients open no new streams, open ones finish

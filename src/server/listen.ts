@@ -1,11 +1,13 @@
 /**
- * What every listening server shares: the address options (`port`, `host`, `path`) and the
- * shutdown grace, checked the same way; listening and the `url` it gives; and the graceful
- * `close()` (stop accepting, let in-flight requests finish within the grace, then cut them
- * with 'server-shutdown', and resolve once cleanup handlers have run).
+ * What every listening server shares: the address options (`port`, `host`, `path`), the
+ * shutdown grace and the `lifespan` switch, checked the same way; the app's lifespan startup,
+ * then listening and the `url` it gives; and the graceful `close()` (stop accepting, let
+ * in-flight requests finish within the grace, then cut them with 'server-shutdown', and resolve
+ * once cleanup handlers and the lifespan shutdown have run).
  */
 import type { AddressInfo, Server } from 'node:net'
-import { type OptionBag, optionNumber, optionString } from '../options.js'
+import { type OptionBag, optionBoolean, optionNumber, optionString } from '../options.js'
+import { type StartedLifespan, startLifespan } from './lifespan.js'
 import type { PipelineContext } from './pipeline.js'
 
 /** The address options of a listening server. */
@@ -18,6 +20,8 @@ export interface ListenOptions {
   readonly path?: string
   /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
   readonly shutdownTimeout?: number
+  /** Run the app's lifespan hooks: startup before listening, shutdown at the end of `close()`. Set false when you run them yourself (`startLifespan`), e.g. for one app on several servers. @default true */
+  readonly lifespan?: boolean
 }
 
 /** A server's TLS options: `key` and `cert` required, anything else its module takes. */
@@ -36,14 +40,14 @@ export interface Listening<S> {
   readonly server: S
   /**
    * Stops accepting, lets in-flight requests finish within `shutdownTimeout`, then aborts their
-   * `tsgix.signal` with 'server-shutdown' and cuts them. Resolves when everything is closed
-   * and cleanup handlers have run.
+   * `tsgix.signal` with 'server-shutdown' and cuts them. Resolves when everything is closed,
+   * cleanup handlers have run and then the app's lifespan shutdown hooks.
    */
   close(): Promise<void>
 }
 
 /** The keys of {@link ListenOptions}. */
-export const LISTEN_KEYS = ['port', 'host', 'path', 'shutdownTimeout'] as const
+export const LISTEN_KEYS = ['port', 'host', 'path', 'shutdownTimeout', 'lifespan'] as const
 
 /** Where to listen, checked. */
 export interface ListenAt {
@@ -52,6 +56,8 @@ export interface ListenAt {
   readonly path: string | undefined
   /** The shutdown grace in milliseconds. */
   readonly grace: number
+  /** Whether the server runs the app's lifespan hooks. */
+  readonly lifespan: boolean
 }
 
 /** Reads and checks the address options (a TypeError naming `component` and the option). */
@@ -65,7 +71,8 @@ export function readListen(component: string, opts: OptionBag): ListenAt {
     throw new TypeError(`${component}: option 'path' cannot be combined with 'port' or 'host'`)
   }
   const grace = optionNumber(component, opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
-  return { port, host, path, grace }
+  const lifespan = optionBoolean(component, opts, 'lifespan') ?? true
+  return { port, host, path, grace, lifespan }
 }
 
 /** Checks the `tls` option: an object with `key` and `cert`. */
@@ -104,6 +111,27 @@ export function listenOn(
   })
 }
 
+/**
+ * Runs the lifespan startup of the context's app (unless `at.lifespan` is false), then listens
+ * as {@link listenOn} does: nothing is accepted before every startup hook has finished. A
+ * startup failure rejects with its error and nothing listens; a listen failure runs the
+ * shutdown of what started, then rejects. Give the lifespan to {@link gracefulClose}.
+ */
+export async function startAndListen(
+  ctx: PipelineContext,
+  server: Server,
+  at: ListenAt,
+  scheme: string,
+): Promise<{ url: string; port: number; lifespan: StartedLifespan | undefined }> {
+  const lifespan = at.lifespan ? await startLifespan(ctx.app, ctx.errors) : undefined
+  try {
+    return { ...(await listenOn(server, at, scheme)), lifespan }
+  } catch (err) {
+    await lifespan?.shutdown()
+    throw err
+  }
+}
+
 /** How a server stops, for {@link gracefulClose}. */
 export interface Stopping {
   /** Stops accepting; resolves when the listener and every connection are closed. */
@@ -112,12 +140,15 @@ export interface Stopping {
   closeIdle(): void
   /** The grace is over: what is still open is cut (in-flight exchanges are cut before this). */
   cutAll(): void
+  /** The lifespan {@link startAndListen} started: shut down last, once all is closed. */
+  readonly lifespan?: StartedLifespan | undefined
 }
 
 /**
  * The `close()` of a server: idempotent; marks the context closing (responses close their
  * connections), lets in-flight requests finish within `grace`, then aborts them with
- * 'server-shutdown' and cuts what is left; resolves once cleanup handlers have run.
+ * 'server-shutdown' and cuts what is left; once everything is closed and cleanup handlers have
+ * run, runs the lifespan shutdown, and resolves.
  */
 export function gracefulClose(ctx: PipelineContext, grace: number, how: Stopping): () => Promise<void> {
   let closed: Promise<void> | undefined
@@ -143,6 +174,7 @@ export function gracefulClose(ctx: PipelineContext, grace: number, how: Stopping
     closed = Promise.all([stopped, idle]).then(async () => {
       clearTimeout(timer)
       while (ctx.cleanups.size > 0) await Promise.all(ctx.cleanups)
+      await how.lifespan?.shutdown()
     })
     return closed
   }

@@ -27,8 +27,8 @@ import {
   LISTEN_KEYS,
   type Listening,
   type ListenOptions,
-  listenOn,
   readListen,
+  startAndListen,
   type TlsOptions,
 } from './listen.js'
 import { handleConnect } from './node-connect.js'
@@ -166,11 +166,12 @@ export function serve(app: App, options: ServeOptions = {}): Promise<TsgiServer>
     handleUpgrade(ctx, limits, req, socket, head),
   )
 
-  return listenOn(server, at, tls ? 'https' : 'http').then(({ url, port }) => ({
+  return startAndListen(ctx, server, at, tls ? 'https' : 'http').then(({ url, port, lifespan }) => ({
     url,
     port,
     server,
     close: gracefulClose(ctx, at.grace, {
+      lifespan,
       stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
       closeIdle: () => server.closeIdleConnections(),
       cutAll: () => {

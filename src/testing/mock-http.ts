@@ -1,7 +1,8 @@
 /**
  * MockHTTP — runs the app in process through the fetch adapter: no sockets, no server code
  * loaded. Paths resolve against `http://localhost`; `REMOTE_ADDR` is `127.0.0.1`. When the
- * test's callback ends, the cleanup handlers of finished responses have run.
+ * test's callback ends, the cleanup handlers of finished responses have run, and then the
+ * app's lifespan shutdown (its startup ran before the callback).
  */
 import { toFetchHandler } from '../server/fetch.js'
 import type { App } from '../types.js'
@@ -43,10 +44,12 @@ export class MockHTTP extends BuiltinImpl {
       }
       return abortable(handler(request, info), request.signal)
     }
+    await handler.startup() // the app's lifespan: a failure rejects the test, as serve() would
     try {
       await cb(fetch, { url: BASE, errors: log.text })
     } finally {
       while (pending.length > 0) await Promise.allSettled(pending.splice(0))
+      await handler.shutdown() // the app's lifespan, as a real server's close() runs it
     }
   }
 }

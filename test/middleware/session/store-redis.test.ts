@@ -1,8 +1,13 @@
 import { once } from 'node:events'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builder, enable } from '../../../builder/index.js'
 import { generateId } from '../../../middleware/session/id.js'
 import { type RedisStore, redisStore } from '../../../middleware/session/store-redis.js'
 import { session } from '../../../middleware/session.js'
+import { serve } from '../../../src/server/node.js'
 import { testApp } from '../../../src/testing/index.js'
 import type { App } from '../../../src/types.js'
 import { RedisServer, redisBinary } from './redis-server.js'
@@ -105,5 +110,55 @@ describeRedis('redisStore', () => {
       },
       { impl: 'Server' },
     )
+  })
+})
+
+describeRedis('redisStore in the server lifespan', () => {
+  const counter: App = (env) => {
+    const s = env['tsgix.session']!
+    s.n = (Number(s.n) || 0) + 1
+    return [200, ['Content-Type', 'text/plain'], [`n=${s.n}`]]
+  }
+
+  /** How many connections named `name` Redis has, asked over another connection. */
+  async function connections(name: string): Promise<number> {
+    const client = (await newStore().client()) as unknown as { call(...args: string[]): Promise<string> }
+    const list = await client.call('CLIENT', 'LIST')
+    return list.split('\n').filter((line) => line.includes(` name=${name} `)).length
+  }
+
+  it('under builder and serve(), connects before serve() resolves and quits when close() ends', async () => {
+    const name = `tsgi-lifespan-${generateId().slice(0, 12)}`
+    const store = redisStore({
+      url: redis.url,
+      prefix: `life:${generateId()}:`,
+      redisOptions: { connectionName: name },
+    })
+    stores.push(store)
+    const errors: string[] = []
+    const app = builder(enable('Session', { store }), counter)
+    expect(await connections(name)).toBe(0)
+    const server = await serve(app, { port: 0, host: '127.0.0.1', errors: { write: (m) => errors.push(m) } })
+    expect(await connections(name)).toBe(1) // before any request
+    const first = await fetch(server.url)
+    expect(await first.text()).toBe('n=1')
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!
+    expect(await (await fetch(server.url, { headers: { Cookie: cookie } })).text()).toBe('n=2')
+    await server.close()
+    expect(await connections(name)).toBe(0)
+    expect(errors).toEqual([])
+  })
+
+  it('stops serve() with the error when Redis cannot be reached at startup, listening nowhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgi-redis-life-'))
+    try {
+      const store = redisStore({ url: 'redis://127.0.0.1:1', redisOptions: { connectTimeout: 500 } })
+      const path = join(dir, 'app.sock')
+      const app = builder(enable('Session', { store }), counter)
+      await expect(serve(app, { path, errors: { write: () => {} } })).rejects.toBeInstanceOf(Error)
+      expect(existsSync(path)).toBe(false)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
