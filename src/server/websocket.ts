@@ -365,9 +365,13 @@ export class WsConnection implements WebSocketConnection, Session {
   /** The peer sent something since the last idle check (the handshake does not count). */
   private heard = false
   private pinged = false
+  /** The socket is corked until the current turn's sends are done. */
+  private corked = false
 
   constructor(
     private readonly ws: Ws,
+    /** The connection's socket (or HTTP/2 stream) the frames are written to. */
+    private readonly raw: Duplex,
     readonly env: Env,
     private readonly accepted: Accepted,
     private readonly owner: SessionOwner,
@@ -507,6 +511,12 @@ export class WsConnection implements WebSocketConnection, Session {
       return p
     }
     const binary = typeof data !== 'string'
+    // Messages sent in one turn (a handler answering each of a burst) leave in one write.
+    if (!this.corked) {
+      this.corked = true
+      this.raw.cork()
+      process.nextTick(uncorkConnection, this)
+    }
     if (ws.bufferedAmount + messageSize(data) <= this.accepted.settings.highWaterMark) {
       ws.send(data, { binary })
       return RESOLVED
@@ -518,6 +528,12 @@ export class WsConnection implements WebSocketConnection, Session {
         else resolve()
       })
     })
+  }
+
+  /** Sends what this turn's `send()` calls wrote. */
+  uncork(): void {
+    this.corked = false
+    this.raw.uncork()
   }
 
   close(code?: number, reason?: string): void {
@@ -558,13 +574,17 @@ export class WsConnection implements WebSocketConnection, Session {
   }
 }
 
+function uncorkConnection(connection: WsConnection): void {
+  connection.uncork()
+}
+
 function onIdleCheck(connection: WsConnection): void {
   connection.idleCheck()
 }
 
 /** Starts the session on a `ws` WebSocket the transport's switch produced. */
-export function startSession(ws: Ws, env: Env, accepted: Accepted, owner: SessionOwner): void {
-  const connection = new WsConnection(ws, env, accepted, owner)
+export function startSession(ws: Ws, raw: Duplex, env: Env, accepted: Accepted, owner: SessionOwner): void {
+  const connection = new WsConnection(ws, raw, env, accepted, owner)
   owner.sessionStarted(connection)
   connection.run()
 }
@@ -606,7 +626,7 @@ export class Http1Switch implements Switcher {
         server.handleUpgrade(this.req, socket, this.head, (socketWs) => {
           started = true
           socket.off('close', onGone)
-          startSession(socketWs, env, accepted, owner)
+          startSession(socketWs, socket, env, accepted, owner)
         })
       },
       (err: unknown) => owner.switchFailed(err),
@@ -651,7 +671,7 @@ export class Http2Switch implements Switcher {
           maxPayload: accepted.settings.maxPayload,
           allowSynchronousEvents: true,
         })
-        startSession(socket, env, accepted, owner)
+        startSession(socket, stream, env, accepted, owner)
       },
       (err: unknown) => owner.switchFailed(err),
     )
