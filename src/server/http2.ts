@@ -192,6 +192,13 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
       socket.once('close', () => h1Sockets.delete(socket))
     })
   }
+  // Every connection, cut when the grace is over: destroying a session whose peer keeps a
+  // stream open unread leaves node waiting on its socket.
+  const connections = new Set<Socket>()
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
+  })
   server.on('sessionError', ignore)
   server.on('unknownProtocol', (socket: Socket) => socket.destroy())
 
@@ -219,6 +226,7 @@ export function serve(app: App, options: Http2ServeOptions = {}): Promise<Http2T
       cutAll: () => {
         for (const session of sessions) session.destroy(undefined, constants.NGHTTP2_CANCEL)
         for (const socket of h1Sockets) socket.destroy()
+        for (const socket of connections) socket.destroy()
       },
     }),
   }))

@@ -503,6 +503,21 @@ describe('http2 server: close()', () => {
     await conn.closed()
   })
 
+  it('cuts the connection of a client that never reads its response when the grace is over', async () => {
+    const { server, port } = await start(() => [200, ['Content-Type', 'text/plain'], ['unread']], {
+      shutdownTimeout: 100,
+    })
+    const session = http2.connect(`http://127.0.0.1:${port}`)
+    session.on('error', () => {})
+    const stream = session.request({ ':path': '/' })
+    await once(stream, 'response')
+    // the client waits for its stream, which it never reads, and the server for the client
+    session.close()
+    // close() resolves: the connection was cut, though node's client still waits on its stream
+    await server.close()
+    session.destroy()
+  })
+
   it('cuts a stream still open when shutdownTimeout is over; its signal aborts with server-shutdown', async () => {
     const reason = deferred<string>()
     const { server, port } = await start(
