@@ -3,9 +3,11 @@
  * them), asked what proves it works, then stopped with SIGTERM: it must exit 0 and write
  * nothing to stderr but tsgiup's own lines (no application error, no Lint warning).
  */
-import { request } from 'node:http'
+import { once } from 'node:events'
+import { type IncomingMessage, request } from 'node:http'
 import { createGunzip } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { killAll, root, type Tsgiup, tsgiup } from './cli/spawn.js'
 
 afterEach(killAll)
@@ -52,7 +54,7 @@ function firstEvent(
         body.setEncoding('utf8')
         body.on('data', (chunk: string) => {
           text += chunk
-          if (/event: tick\ndata: [^\n]*\n\n/.test(text)) {
+          if (/event: tick\n(?:id: [^\n]*\n)?data: [^\n]*\n\n/.test(text)) {
             resolve({ headers: res.headers, text })
             req.destroy() // the client goes away mid-stream
           }
@@ -85,10 +87,10 @@ describe('examples, served by tsgiup', () => {
     expect(await page.text()).toContain('new EventSource("events")')
 
     const { headers, text } = await firstEvent(base, '/events', { 'Accept-Encoding': 'gzip' })
-    expect(headers['content-type']).toBe('text/event-stream')
+    expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(headers['content-encoding']).toBe('gzip')
     expect(headers.vary).toBe('Accept-Encoding')
-    expect(text).toMatch(/^retry: 2000\n\nid: 1\nevent: tick\ndata: \d{4}-\d\d-\d\dT[\d:.]+Z\n\n$/)
+    expect(text).toMatch(/^retry: 2000\n\nevent: tick\nid: 1\ndata: \d{4}-\d\d-\d\dT[\d:.]+Z\n\n$/)
     await stop(t)
   })
 
@@ -99,7 +101,37 @@ describe('examples, served by tsgiup', () => {
       'Last-Event-ID': '41',
     })
     expect(headers['content-encoding']).toBeUndefined()
-    expect(text).toContain('id: 42\nevent: tick\n')
+    expect(text).toContain('event: tick\nid: 42\n')
+    await stop(t)
+  })
+
+  it('websocket.ts: two chat clients hear each other, with the Session cookie on the 101', async () => {
+    const { t, base } = await serveExample('examples/websocket.ts')
+    expect(await (await fetch(base)).text()).toContain('new WebSocket(')
+    expect((await fetch(`${base}/chat`)).status).toBe(426)
+    const url = `${base.replace(/^http/, 'ws')}/chat`
+    const join = async () => {
+      const client = new WebSocket(url, ['chat'])
+      const heard: string[] = []
+      client.on('message', (data) => heard.push(String(data)))
+      // ws emits 'open' in the same turn as 'upgrade'
+      const opened = once(client, 'open')
+      const [upgrade] = (await once(client, 'upgrade')) as [IncomingMessage]
+      await opened
+      return { client, heard, upgrade }
+    }
+    const ann = await join()
+    expect(ann.client.protocol).toBe('chat')
+    expect(ann.upgrade.headers['set-cookie']?.[0]).toMatch(/^tsgi_session=/)
+    const bob = await join()
+    while (ann.heard.length < 2) await once(ann.client, 'message')
+    expect(ann.heard[1]).toMatch(/^guest-\d+ joined \(2 here\)$/)
+    ann.client.send('hello')
+    while (bob.heard.length < 2) await once(bob.client, 'message')
+    expect(bob.heard[1]).toMatch(/^guest-\d+: hello$/)
+    ann.client.close(1000)
+    bob.client.close(1000)
+    await Promise.all([once(ann.client, 'close'), once(bob.client, 'close')])
     await stop(t)
   })
 
@@ -157,7 +189,8 @@ describe('examples, served by tsgiup', () => {
     const listing = await fetch(`${base}/`)
     expect(listing.headers.get('content-type')).toBe('text/html; charset=utf-8')
     const html = await listing.text()
-    for (const name of ['app.ts', 'sse.ts', 'static.ts', 'upload.ts']) expect(html).toContain(`>${name}<`)
+    for (const name of ['app.ts', 'sse.ts', 'static.ts', 'upload.ts', 'websocket.ts'])
+      expect(html).toContain(`>${name}<`)
     expect((await fetch(`${base}/missing.ts`)).status).toBe(404)
     await stop(t)
   })
