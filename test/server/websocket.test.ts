@@ -315,6 +315,27 @@ describe('the handshake', () => {
     expect((await refused(fn.port, { Origin: 'https://a.bad.example' })).status).toBe(403)
   })
 
+  it('negotiates permessage-deflate only with compress', async () => {
+    const plain = await start(wsApp(echo))
+    const offered = { perMessageDeflate: true }
+    const a = new WebSocket(`ws://127.0.0.1:${plain.port}/`, offered)
+    const [noDeflate] = (await once(a, 'upgrade')) as [IncomingMessage]
+    expect(noDeflate.headers['sec-websocket-extensions']).toBeUndefined()
+    a.close()
+
+    const compressed = await start(wsApp(echo, { compress: true }))
+    const b = new WebSocket(`ws://127.0.0.1:${compressed.port}/`, offered)
+    const opened = once(b, 'open')
+    const [upgrade] = (await once(b, 'upgrade')) as [IncomingMessage]
+    expect(upgrade.headers['sec-websocket-extensions']).toMatch(/^permessage-deflate/)
+    await opened
+    const big = 'compressible '.repeat(10_000)
+    b.send(big)
+    expect((await nextMessage(b)).data.toString()).toBe(big)
+    b.close(1000)
+    await closeOf(b)
+  })
+
   it('answers 500 to a 101 the app made itself', async () => {
     const { port, errors } = await start(() => [101, [], []])
     expect((await refused(port)).status).toBe(500)
