@@ -14,13 +14,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { builder, enable } from '../builder/index.js'
 import { sse } from '../src/sse.js'
 import type { App } from '../src/types.js'
+import { launchChromium, skipChromium as skipWithoutChromium } from './server/browser-fixture.js'
 import { nginxMissing, startNginx } from './server/nginx-fixture.js'
 import { start } from './server/node-helpers.js'
-import { findBinary, present, skipWithout } from './server/tls-fixture.js'
+import { skipWithout } from './server/tls-fixture.js'
 
-const chromiumPath = findBinary('chromium')
-const chromiumMissing = chromiumPath ? undefined : 'chromium not found (Debian package chromium)'
-const skipChromium = skipWithout('SSE Chromium tests', chromiumMissing)
+const skipChromium = skipWithoutChromium('SSE Chromium tests')
 const skipNginx = skipChromium || skipWithout('SSE Chromium test behind nginx', nginxMissing)
 
 const PAGE = `<!doctype html><title>tsgi sse</title><script>
@@ -67,18 +66,7 @@ function resumingApp(): { app: App; seen: Seen } {
 let browser: Browser | undefined
 beforeAll(async () => {
   if (skipChromium) return
-  const { chromium } = await import('playwright-core')
-  browser = await chromium.launch({
-    executablePath: present(chromiumPath, 'chromium not found'),
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 }, 30_000)
 afterAll(async () => {
   await browser?.close()

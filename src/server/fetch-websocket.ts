@@ -9,23 +9,15 @@
  * `idleTimeout`), and `send()` waits by looking at `bufferedAmount`.
  */
 import type { AbortReason, Env, HeaderList } from '../types.js'
-import type {
-  WebSocketCloseInfo,
-  WebSocketConnection,
-  WebSocketEndReason,
-  WebSocketMessage,
-} from '../websocket.js'
 import type { FetchTransport } from './fetch-transport.js'
+import { Handshake, http1Handshake, isAppField, type Switcher } from './websocket.js'
 import {
   type Accepted,
   type AcceptSettings,
-  Handshake,
-  http1Handshake,
-  isAppField,
-  type Session,
+  Connection,
+  refusedSend,
   type SessionOwner,
-  type Switcher,
-} from './websocket.js'
+} from './websocket-connection.js'
 
 /** What a runtime's upgrade gives: the connection's socket and the response to return. */
 export interface UpgradeResult {
@@ -117,115 +109,45 @@ export class FetchSwitch implements Switcher {
 const OPEN = 1
 const RESOLVED = Promise.resolve()
 
-function ignore(): void {}
-
-function rejected(err: Error): Promise<void> {
-  const p = Promise.reject(err)
-  p.catch(ignore)
-  return p
-}
-
 /** One accepted connection over a web-standard WebSocket. */
-class WebConnection implements WebSocketConnection, Session {
-  readonly closed: Promise<WebSocketCloseInfo>
-  private readonly controller = new AbortController()
-  private resolveClosed!: (info: WebSocketCloseInfo) => void
-  private readonly queue: WebSocketMessage[] = []
-  private waiting: ((step: IteratorResult<WebSocketMessage>) => void) | undefined
-  private done = false
-  private lost: AbortReason | undefined
-
+class WebConnection extends Connection {
   constructor(
     private readonly socket: WebSocket,
-    readonly env: Env,
-    private readonly accepted: Accepted,
-    private readonly owner: SessionOwner,
+    env: Env,
+    accepted: Accepted,
+    owner: SessionOwner,
   ) {
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve
-    })
+    super(env, accepted, owner)
     socket.addEventListener('message', (event) => {
       const data: unknown = event.data
       this.push(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer))
     })
     // a connection lost without a close frame reads 1006 everywhere (Deno gives 0 for some)
     socket.addEventListener('close', (event) =>
-      this.onClose(event.wasClean ? event.code : 1006, event.reason, event.wasClean),
+      this.ended(event.wasClean ? event.code : 1006, event.reason, event.wasClean && event.code !== 1006),
     )
   }
 
-  get protocol(): string {
-    return this.accepted.settings.protocol ?? ''
+  protected get open(): boolean {
+    return this.socket.readyState === OPEN
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal
+  protected closeSocket(code: number, reason: string | undefined): void {
+    this.socket.close(code, reason)
   }
 
-  run(): void {
-    let ran: void | Promise<void>
-    try {
-      ran = this.accepted.handler(this)
-    } catch (err) {
-      this.failed(err)
-      return
-    }
-    Promise.resolve(ran).then(
-      () => {
-        if (this.socket.readyState === OPEN) this.socket.close(1000)
-      },
-      (err: unknown) => this.failed(err),
-    )
-  }
-
-  private failed(err: unknown): void {
-    this.owner.sessionProblem(err)
-    this.lost ??= 'server-error'
-    // a web WebSocket may send only 1000 and 3000–4999 itself: 4011 stands for 1011
-    if (this.socket.readyState === OPEN) this.closeWith(1011, 4011, 'internal error')
-  }
-
-  private closeWith(code: number, fallback: number, reason: string): void {
+  /** A web WebSocket may send only 1000 and 3000–4999 itself: where it refuses 1011, 4011 stands for it, and 1000 for 1001. */
+  protected closeAtEnd(code: 1000 | 1001 | 1011, reason: string): void {
     try {
       this.socket.close(code, reason)
     } catch {
-      this.socket.close(fallback, reason)
-    }
-  }
-
-  private push(message: WebSocketMessage): void {
-    const waiting = this.waiting
-    if (waiting !== undefined) {
-      this.waiting = undefined
-      waiting({ value: message, done: false })
-    } else this.queue.push(message)
-  }
-
-  next(): Promise<IteratorResult<WebSocketMessage>> {
-    const message = this.queue.shift()
-    if (message !== undefined) return Promise.resolve({ value: message, done: false })
-    if (this.done) return Promise.resolve({ value: undefined, done: true })
-    return new Promise((resolve) => {
-      this.waiting = resolve
-    })
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {
-    return {
-      next: () => this.next(),
-      return: () => Promise.resolve({ value: undefined, done: true }),
+      this.socket.close(code === 1011 ? 4011 : 1000, reason)
     }
   }
 
   send(data: string | Uint8Array | ArrayBuffer): Promise<void> {
     const socket = this.socket
-    if (socket.readyState !== OPEN) {
-      return rejected(
-        new Error(
-          `tsgi: WebSocket send() after the connection ${socket.readyState === 2 ? 'began closing' : 'closed'}`,
-        ),
-      )
-    }
+    if (socket.readyState !== OPEN) return refusedSend(socket.readyState)
     socket.send(data as string | ArrayBuffer)
     const mark = this.accepted.settings.highWaterMark
     if (socket.bufferedAmount <= mark) return RESOLVED
@@ -239,34 +161,8 @@ class WebConnection implements WebSocketConnection, Session {
     })
   }
 
-  close(code?: number, reason?: string): void {
-    if (this.socket.readyState !== OPEN) return
-    try {
-      this.socket.close(code ?? 1000, reason)
-    } catch (err) {
-      throw new TypeError(`tsgi: WebSocket close(): ${(err as Error).message}`)
-    }
-  }
-
-  goAway(): void {
-    if (this.socket.readyState === OPEN) this.closeWith(1001, 1000, 'server shutting down')
-  }
-
   terminate(reason: AbortReason): void {
     this.lost ??= reason
     if (this.socket.readyState === OPEN) this.socket.close(1000, 'server shutting down')
-  }
-
-  private onClose(code: number, reason: string, wasClean: boolean): void {
-    this.done = true
-    const waiting = this.waiting
-    this.waiting = undefined
-    waiting?.({ value: undefined, done: true })
-    const lost = this.lost ?? (wasClean && code !== 1006 ? undefined : 'client-disconnected')
-    const ended: WebSocketEndReason = lost ?? 'closed'
-    this.controller.abort(ended)
-    this.resolveClosed({ code, reason })
-    this.owner.sessionEnded(lost)
-    this.accepted.writer?.close().catch(ignore)
   }
 }

@@ -10,19 +10,24 @@
 import type { IncomingMessage } from 'node:http'
 import type { ServerHttp2Stream } from 'node:http2'
 import type { Duplex } from 'node:stream'
-import { isPromiseLike } from '../body.js'
 import { checkOptions, optionBoolean, optionNumber } from '../options.js'
-import type { AbortReason, Delayed, Env, HeaderList, Responder, Writer } from '../types.js'
+import type { AbortReason, Delayed, Env, HeaderList, Responder } from '../types.js'
 import type {
   OriginPolicy,
   WebSocketAcceptOptions,
-  WebSocketCloseInfo,
-  WebSocketConnection,
-  WebSocketEndReason,
   WebSocketExtension,
   WebSocketHandler,
   WebSocketMessage,
 } from '../websocket.js'
+import {
+  type Accepted,
+  type AcceptSettings,
+  Connection,
+  refusedSend,
+  type SessionOwner,
+} from './websocket-connection.js'
+
+export type { Accepted, AcceptSettings, Session, SessionOwner } from './websocket-connection.js'
 
 /**
  * The parts of `ws` used here, declared here: `ws` is optional, so tsgi's published types must
@@ -92,44 +97,6 @@ const ACCEPT_KEYS = [
   'idleTimeout',
   'highWaterMark',
 ] as const
-
-/** Accept options, resolved. */
-export interface AcceptSettings {
-  readonly protocol: string | undefined
-  readonly maxPayload: number
-  readonly compress: boolean
-  readonly allowedOrigins: OriginPolicy
-  readonly idleTimeout: number
-  readonly highWaterMark: number
-}
-
-/** The app's accept(): what runs the connection once the protocol has switched. */
-export interface Accepted {
-  readonly handler: WebSocketHandler
-  readonly settings: AcceptSettings
-  /** The writer the 101 was answered with, through the middleware: closed when the connection ends. */
-  writer: Writer | undefined
-}
-
-/** A running session, as the exchange drives it at shutdown. */
-export interface Session {
-  /** Begins the close handshake with 1001 (the server is going away). */
-  goAway(): void
-  /** Drops the connection now: `reason` is what it ended with. */
-  terminate(reason: AbortReason): void
-}
-
-/** What a session tells the exchange it runs in (the pipeline's Exchange implements it). */
-export interface SessionOwner {
-  /** The protocol switched and `session` runs. */
-  sessionStarted(session: Session): void
-  /** The session ended: cleanly (no reason), or lost with `reason`. */
-  sessionEnded(reason: AbortReason | undefined): void
-  /** The handler failed, or the session reports a problem: one line on the server's error stream. */
-  sessionProblem(problem: unknown): void
-  /** The switch could not start (the head is still unsent): answered as an app failure. */
-  switchFailed(err: unknown): void
-}
 
 /** How a transport switches its connection to a WebSocket and starts the session on it. */
 export interface Switcher {
@@ -336,31 +303,18 @@ export function handshakeLines(headers: HeaderList): string[] {
 const OPEN = 1
 const RESOLVED = Promise.resolve()
 
-function ignore(): void {}
-
-function closedError(state: number): Error {
-  return new Error(`tsgi: WebSocket send() after the connection ${state === 2 ? 'began closing' : 'closed'}`)
-}
-
 function messageSize(data: string | Uint8Array | ArrayBuffer): number {
   return typeof data === 'string' ? data.length * 3 : data.byteLength
 }
 
-/** One accepted connection over a `ws` WebSocket. */
-export class WsConnection implements WebSocketConnection, Session {
-  readonly closed: Promise<WebSocketCloseInfo>
-  private readonly controller = new AbortController()
-  private resolveClosed!: (info: WebSocketCloseInfo) => void
-  /** Messages that arrived before the handler asked for them. */
-  private readonly queue: WebSocketMessage[] = []
+/**
+ * One accepted connection over a `ws` WebSocket: reading pauses while unread messages pass the
+ * high-water mark, the sends of one turn leave in one write, and idle peers are pinged, then
+ * dropped.
+ */
+export class WsConnection extends Connection {
   private queuedBytes = 0
   private paused = false
-  /** A handler waiting for the next message. */
-  private waiting: ((step: IteratorResult<WebSocketMessage>) => void) | undefined
-  /** No more messages will come. */
-  private done = false
-  /** Why the connection is ending, when the server ended it (or the handler failed). */
-  private lost: AbortReason | undefined
   private idleTimer: NodeJS.Timeout | undefined
   /** The peer sent something since the last idle check (the handshake does not count). */
   private heard = false
@@ -372,17 +326,16 @@ export class WsConnection implements WebSocketConnection, Session {
     private readonly ws: Ws,
     /** The connection's socket (or HTTP/2 stream) the frames are written to. */
     private readonly raw: Duplex,
-    readonly env: Env,
-    private readonly accepted: Accepted,
-    private readonly owner: SessionOwner,
+    env: Env,
+    accepted: Accepted,
+    owner: SessionOwner,
   ) {
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve
-    })
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    super(env, accepted, owner)
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     ws.on('ping', () => this.onHeard())
     ws.on('pong', () => this.onHeard())
     ws.on('error', (err) => owner.sessionProblem(`WebSocket: ${err.message}`))
+    // 1006 is never sent: it means the connection went without a close handshake
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()))
     const idle = accepted.settings.idleTimeout
     if (idle > 0) {
@@ -391,42 +344,20 @@ export class WsConnection implements WebSocketConnection, Session {
     }
   }
 
-  get protocol(): string {
-    return this.accepted.settings.protocol ?? ''
+  protected get open(): boolean {
+    return this.ws.readyState === OPEN
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal
+  protected closeSocket(code: number, reason: string | undefined): void {
+    this.ws.close(code, reason)
   }
 
-  /** Runs the handler: the connection closes (1000) when it returns, 1011 when it fails. */
-  run(): void {
-    let ran: void | Promise<void>
-    try {
-      ran = this.accepted.handler(this)
-    } catch (err) {
-      this.failed(err)
-      return
-    }
-    if (isPromiseLike(ran))
-      ran.then(
-        () => this.finished(),
-        (err: unknown) => this.failed(err),
-      )
-    else this.finished()
+  protected closeAtEnd(code: 1000 | 1001 | 1011, reason: string): void {
+    this.ws.close(code, reason)
   }
 
-  private finished(): void {
-    this.stopQueueing()
-    if (this.ws.readyState === OPEN) this.ws.close(1000)
-  }
-
-  /**
-   * The handler is done reading, or the connection closing: unread messages are dropped and
-   * reading resumes, so the peer's close frame is read and the close handshake completes.
-   */
-  private stopQueueing(): void {
-    this.queue.length = 0
+  /** Reading resumes, so the peer's close frame is read and the close handshake completes. */
+  protected override dropped(): void {
     this.queuedBytes = 0
     if (this.paused) {
       this.paused = false
@@ -434,11 +365,12 @@ export class WsConnection implements WebSocketConnection, Session {
     }
   }
 
-  private failed(err: unknown): void {
-    this.owner.sessionProblem(err)
-    this.lost ??= 'server-error'
-    this.stopQueueing()
-    if (this.ws.readyState === OPEN) this.ws.close(1011, 'internal error')
+  protected override taken(message: WebSocketMessage): void {
+    this.queuedBytes -= typeof message === 'string' ? Buffer.byteLength(message) : message.length
+    if (this.paused && this.queuedBytes <= this.accepted.settings.highWaterMark / 2) {
+      this.paused = false
+      this.ws.resume()
+    }
   }
 
   private onHeard(): void {
@@ -449,14 +381,7 @@ export class WsConnection implements WebSocketConnection, Session {
     this.heard = true
     // after close() the peer's last messages have no reader
     if (this.ws.readyState !== OPEN) return
-    const message: WebSocketMessage = isBinary ? data : data.toString()
-    const waiting = this.waiting
-    if (waiting !== undefined) {
-      this.waiting = undefined
-      waiting({ value: message, done: false })
-      return
-    }
-    this.queue.push(message)
+    if (!this.push(isBinary ? data : data.toString())) return
     this.queuedBytes += data.length
     if (!this.paused && this.queuedBytes > this.accepted.settings.highWaterMark) {
       this.paused = true
@@ -479,37 +404,9 @@ export class WsConnection implements WebSocketConnection, Session {
     } else this.terminate('timeout')
   }
 
-  next(): Promise<IteratorResult<WebSocketMessage>> {
-    const queue = this.queue
-    if (queue.length > 0) {
-      const message = queue.shift()!
-      this.queuedBytes -= typeof message === 'string' ? Buffer.byteLength(message) : message.length
-      if (this.paused && this.queuedBytes <= this.accepted.settings.highWaterMark / 2) {
-        this.paused = false
-        this.ws.resume()
-      }
-      return Promise.resolve({ value: message, done: false })
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true })
-    return new Promise((resolve) => {
-      this.waiting = resolve
-    })
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {
-    return {
-      next: () => this.next(),
-      return: () => Promise.resolve({ value: undefined, done: true }),
-    }
-  }
-
   send(data: string | Uint8Array | ArrayBuffer): Promise<void> {
     const ws = this.ws
-    if (ws.readyState !== OPEN) {
-      const p = Promise.reject(closedError(ws.readyState))
-      p.catch(ignore)
-      return p
-    }
+    if (ws.readyState !== OPEN) return refusedSend(ws.readyState)
     const binary = typeof data !== 'string'
     // Messages sent in one turn (a handler answering each of a burst) leave in one write.
     if (!this.corked) {
@@ -536,41 +433,14 @@ export class WsConnection implements WebSocketConnection, Session {
     this.raw.uncork()
   }
 
-  close(code?: number, reason?: string): void {
-    if (this.ws.readyState !== OPEN) return
-    try {
-      this.ws.close(code ?? 1000, reason)
-    } catch (err) {
-      throw new TypeError(`tsgi: WebSocket close(): ${(err as Error).message}`)
-    }
-    this.stopQueueing()
-  }
-
-  goAway(): void {
-    if (this.ws.readyState !== OPEN) return
-    this.ws.close(1001, 'server shutting down')
-    this.stopQueueing()
-  }
-
   terminate(reason: AbortReason): void {
     this.lost ??= reason
     this.ws.terminate()
   }
 
   private onClose(code: number, reason: string): void {
-    this.done = true
     if (this.idleTimer !== undefined) clearInterval(this.idleTimer)
-    const waiting = this.waiting
-    this.waiting = undefined
-    waiting?.({ value: undefined, done: true })
-    // 1006 is never sent: it means the connection went without a close handshake.
-    const lost = this.lost ?? (code === 1006 ? 'client-disconnected' : undefined)
-    const ended: WebSocketEndReason = lost ?? 'closed'
-    this.controller.abort(ended)
-    this.resolveClosed({ code, reason })
-    this.owner.sessionEnded(lost)
-    const writer = this.accepted.writer
-    if (writer !== undefined) writer.close().catch(ignore)
+    this.ended(code, reason, code !== 1006)
   }
 }
 

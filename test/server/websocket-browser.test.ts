@@ -23,15 +23,11 @@ import type {
   WebSocketEndReason,
   WebSocketHandler,
 } from '../../src/websocket.js'
+import { launchChromium, skipChromium as skipWithoutChromium } from './browser-fixture.js'
 import { type Nginx, skipNginx, startNginx } from './nginx-fixture.js'
 import { deferred, start } from './node-helpers.js'
-import { findBinary, present, skipWithout } from './tls-fixture.js'
 
-const chromiumPath = findBinary('chromium')
-const skipChromium = skipWithout(
-  'WebSocket Chromium tests',
-  chromiumPath ? undefined : 'chromium not found (Debian package chromium)',
-)
+const skipChromium = skipWithoutChromium('WebSocket Chromium tests')
 const skipProxy = skipChromium || skipNginx('WebSocket Chromium tests through nginx')
 
 // ---------------------------------------------------------------------------------------------
@@ -267,19 +263,7 @@ async function checkCloseCodes(url: string, ends: ((end: ServerEnd) => void)[]):
 
 describe.skipIf(skipChromium)('WebSocket: Chromium', () => {
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core')
-    browser = await chromium.launch({
-      executablePath: present(chromiumPath, 'chromium not found'),
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium(['--disable-quic'])
   })
   afterAll(async () => {
     await browser?.close()
