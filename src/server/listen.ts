@@ -18,6 +18,8 @@ export interface ListenOptions {
   readonly host?: string
   /** Listen on this unix socket path instead of a TCP port. */
   readonly path?: string
+  /** Listen on an inherited listening socket by its file descriptor (0 as spawn-fcgi and mod_fcgid hand it over, or a systemd socket). */
+  readonly fd?: number
   /** Grace period of `close()` for in-flight requests, in milliseconds. @default 10000 */
   readonly shutdownTimeout?: number
   /** Run the app's lifespan hooks: startup before listening, shutdown at the end of `close()`. Set false when you run them yourself (`startLifespan`), e.g. for one app on several servers. @default true */
@@ -47,13 +49,14 @@ export interface Listening<S> {
 }
 
 /** The keys of {@link ListenOptions}. */
-export const LISTEN_KEYS = ['port', 'host', 'path', 'shutdownTimeout', 'lifespan'] as const
+export const LISTEN_KEYS = ['port', 'host', 'path', 'fd', 'shutdownTimeout', 'lifespan'] as const
 
 /** Where to listen, checked. */
 export interface ListenAt {
   readonly port: number | undefined
   readonly host: string | undefined
   readonly path: string | undefined
+  readonly fd: number | undefined
   /** The shutdown grace in milliseconds. */
   readonly grace: number
   /** Whether the server runs the app's lifespan hooks. */
@@ -70,9 +73,13 @@ export function readListen(component: string, opts: OptionBag): ListenAt {
   if (path !== undefined && (port !== undefined || host !== undefined)) {
     throw new TypeError(`${component}: option 'path' cannot be combined with 'port' or 'host'`)
   }
+  const fd = optionNumber(component, opts, 'fd', { min: 0, integer: true })
+  if (fd !== undefined && (port !== undefined || host !== undefined || path !== undefined)) {
+    throw new TypeError(`${component}: option 'fd' cannot be combined with 'port', 'host' or 'path'`)
+  }
   const grace = optionNumber(component, opts, 'shutdownTimeout', { min: 0 }) ?? 10_000
   const lifespan = optionBoolean(component, opts, 'lifespan') ?? true
-  return { port, host, path, grace, lifespan }
+  return { port, host, path, fd, grace, lifespan }
 }
 
 /** Checks the `tls` option: an object with `key` and `cert`. */
@@ -84,8 +91,9 @@ export function checkTls(component: string, tls: unknown): void {
 }
 
 /**
- * Listens on `at` and resolves with the bound port and the URL: `scheme://host:port/`, or
- * `scheme+unix://<encoded path>/` for a unix socket (port 0).
+ * Listens on `at` and resolves with the bound port and the URL: `scheme://host:port/`,
+ * `scheme+unix://<encoded path>/` for a unix socket, or `scheme+fd://<fd>/` for an inherited
+ * one (port 0 for both).
  */
 export function listenOn(
   server: Server,
@@ -96,16 +104,23 @@ export function listenOn(
     server.once('error', reject)
     const ready = () => {
       server.off('error', reject)
-      const { host, path } = at
+      const { host, path, fd } = at
       if (path !== undefined) {
         resolve({ url: `${scheme}+unix://${encodeURIComponent(path)}/`, port: 0 })
+        return
+      }
+      if (fd !== undefined) {
+        const address = server.address()
+        const port = address !== null && typeof address === 'object' ? address.port : 0
+        resolve({ url: `${scheme}+fd://${fd}/`, port })
         return
       }
       const port = (server.address() as AddressInfo).port
       const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host
       resolve({ url: `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}/`, port })
     }
-    if (at.path !== undefined) server.listen(at.path, ready)
+    if (at.fd !== undefined) server.listen({ fd: at.fd }, ready)
+    else if (at.path !== undefined) server.listen(at.path, ready)
     else if (at.host !== undefined) server.listen(at.port ?? 5000, at.host, ready)
     else server.listen(at.port ?? 5000, ready)
   })
