@@ -213,7 +213,8 @@ class Connection implements FastCgiLink {
     const request = this.requests.get(id)
     switch (type) {
       case BEGIN_REQUEST:
-        return this.begin(id, content)
+        this.begin(id, content)
+        return
       case PARAMS: {
         const problem = request?.onParams(content)
         if (problem !== undefined) this.malformed(problem)
@@ -253,7 +254,10 @@ class Connection implements FastCgiLink {
 
   private getValues(content: Buffer): void {
     const asked = decodePairs(content)
-    if (typeof asked === 'string') return this.malformed(asked)
+    if (typeof asked === 'string') {
+      this.malformed(asked)
+      return
+    }
     const known: Record<string, string> = {
       FCGI_MAX_CONNS: String(this.ctx.maxConnections),
       FCGI_MAX_REQS: String(this.ctx.maxRequests),
