@@ -100,6 +100,10 @@ interface FastCgiContext extends PipelineContext {
 
 function ignore(): void {}
 
+function uncorkConnection(connection: Connection): void {
+  connection.uncork()
+}
+
 /** One request of a connection, from FCGI_BEGIN_REQUEST to its end. */
 class Request {
   readonly transport: FastCgiTransport
@@ -173,6 +177,8 @@ class Connection implements FastCgiLink {
   private readonly drainWaiters = new Set<FastCgiTransport>()
   /** Close once no request is in progress (no KEEP_CONN, or the server is closing). */
   private closing = false
+  /** The socket is corked until this turn's writes are done. */
+  private corked = false
 
   constructor(
     readonly ctx: FastCgiContext,
@@ -288,8 +294,20 @@ class Connection implements FastCgiLink {
     this.socket.destroy()
   }
 
+  /** Writes `data`; what one turn writes (a head, its body, the end) leaves in one write. */
   write(data: Uint8Array): boolean {
-    return this.socket.write(data)
+    const socket = this.socket
+    if (!this.corked) {
+      this.corked = true
+      socket.cork()
+      process.nextTick(uncorkConnection, this)
+    }
+    return socket.write(data)
+  }
+
+  uncork(): void {
+    this.corked = false
+    this.socket.uncork()
   }
 
   watchDrain(transport: FastCgiTransport): void {
