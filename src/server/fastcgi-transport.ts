@@ -3,7 +3,8 @@
  * head goes out as CGI response headers (`Status:` first) on the request's stdout stream, the
  * body as stdout records of at most 65,535 bytes, and the end as an empty stdout record and
  * FCGI_END_REQUEST. The front end frames the body for its client: an app's
- * `Transfer-Encoding` and the connection's own fields are dropped, `Content-Length` is kept.
+ * `Transfer-Encoding` and the connection's own fields are dropped, `Content-Length` is kept;
+ * a `Status` field is refused (the front end would take it for the status).
  */
 import { statusText } from '../status.js'
 import type { Chunk, Env, HeaderList } from '../types.js'
@@ -15,7 +16,7 @@ import {
   recordHeader,
   STDOUT,
 } from './fastcgi-records.js'
-import { wireHeaders } from './framing.js'
+import { isConnectionSpecific, wireHeaders } from './framing.js'
 import { HEAD_PLAIN, type Transport, type TransportEvents } from './transport.js'
 
 /** What a request's transport needs of its connection. */
@@ -32,10 +33,9 @@ export interface FastCgiLink {
   closeAfter(): void
 }
 
-const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade'])
-
-function connectionField(name: string): boolean {
-  return CONNECTION_FIELDS.has(name.toLowerCase())
+/** True for a `Status` field name: the front end would take it for the response status. */
+function isStatusField(name: string): boolean {
+  return name.length === 6 && name.toLowerCase() === 'status'
 }
 
 /** The transport of one FastCGI request. */
@@ -79,11 +79,15 @@ export class FastCgiTransport implements Transport {
         ? length === undefined
           ? headers
           : [...headers, 'Content-Length', String(length)]
-        : wireHeaders(headers, length, connectionField)
+        : wireHeaders(headers, length, isConnectionSpecific)
     let text = `Status: ${status} ${reason ?? statusText(status)}\r\n`
     for (let i = 0; i < out.length; i += 2) {
-      if (flags & HEAD_PLAIN && connectionField(out[i]!)) continue
-      text += `${out[i]}: ${out[i + 1]}\r\n`
+      const name = out[i]!
+      if (isStatusField(name)) {
+        return `invalid header ${JSON.stringify(name)}: a FastCGI front end takes it for the response status`
+      }
+      if (flags & HEAD_PLAIN && isConnectionSpecific(name)) continue
+      text += `${name}: ${out[i + 1]}\r\n`
     }
     text += '\r\n'
     this.headSent = true
