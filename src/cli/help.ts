@@ -18,7 +18,11 @@ Options:
   -l, --listen ADDR           host:port, :port or a unix socket path; repeat
                               for several listeners (not with -o/-p)
   -s, --server NAME           server to run on: node (HTTP/1.1, default) or http2 (h2 over
-                              TLS with HTTP/1.1 by ALPN; cleartext h2c without --tls-*)
+                              TLS with HTTP/1.1 by ALPN; cleartext h2c without --tls-*);
+                              fastcgi (a FastCGI responder behind nginx, Apache or
+                              lighttpd: on -l/-p, or on fd 0 when a spawner passes it);
+                              cgi answers this process's one CGI request (environment
+                              and stdin in, stdout out) and exits
   -E, --env NAME              environment (default: $TSGI_ENV, $NODE_ENV or
                               development); development adds AccessLog,
                               StackTrace and Lint

@@ -1,8 +1,10 @@
 /**
- * Starts the server `-s` names (node HTTP/1.1, or http2) on every `-l` address (or `-o`/`-p`),
+ * Starts the server `-s` names (node HTTP/1.1, http2, or fastcgi) on every `-l` address (or
+ * `-o`/`-p`; fastcgi also on the listening socket a spawner hands over as fd 0),
  * with TLS and timeouts from the command line, and turns listen failures (address in use,
  * permission denied, bad TLS files) into one-line {@link CliError}s. A stale unix socket left
- * by a killed server is replaced. A server module is loaded only when it is chosen.
+ * by a killed server is replaced. A server module is loaded only when it is chosen; `-s cgi`
+ * listens nowhere: {@link answerCgiRequest} answers the process's one CGI request.
  */
 import { readFileSync, statSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -21,6 +23,7 @@ type Serve = (app: App, options: ServeOptions) => Promise<ListeningServer>
 /** The `serve` of the server `-s` names. */
 async function serverModule(name: string): Promise<Serve> {
   if (name === 'http2') return (await import('../server/http2.js')).serve
+  if (name === 'fastcgi') return (await import('../server/fastcgi.js')).serve
   return (await import('../server/node.js')).serve
 }
 
@@ -67,6 +70,7 @@ function readPem(option: string, file: string, cwd: string): Buffer {
 /** The address as a user writes it: `host:port`, `:port` or the socket path. */
 export function describeListen(spec: ListenSpec): string {
   if (spec.path !== undefined) return spec.path
+  if (spec.fd !== undefined) return `fd ${spec.fd}`
   const host = spec.host === undefined ? '' : spec.host.includes(':') ? `[${spec.host}]` : spec.host
   return `${host}:${spec.port ?? 5000}`
 }
@@ -89,7 +93,11 @@ async function listenOne(
   const path = spec.path === undefined ? undefined : resolve(cwd, spec.path)
   const options: ServeOptions = {
     ...base,
-    ...(path !== undefined ? { path } : { port: spec.port ?? 5000 }),
+    ...(path !== undefined
+      ? { path }
+      : spec.fd !== undefined
+        ? { fd: spec.fd }
+        : { port: spec.port ?? 5000 }),
     ...(spec.host !== undefined ? { host: spec.host } : {}),
   }
   try {
@@ -116,6 +124,16 @@ function isStaleSocket(path: string): Promise<boolean> {
     })
     socket.once('error', (err) => done(errorCode(err) === 'ECONNREFUSED'))
   })
+}
+
+/**
+ * `-s cgi`: answers the CGI request of this process (its environment and stdin) with `app` on
+ * stdout; resolves once the response is out and its cleanup handlers ran. The lifespan is the
+ * caller's (run once around the request).
+ */
+export async function answerCgiRequest(app: App): Promise<void> {
+  const { runCgi } = await import('../server/cgi.js')
+  await runCgi(app, { lifespan: false })
 }
 
 /** Facts for the ready line. */

@@ -3,6 +3,7 @@
  * (long and short forms, `--opt=value`, `-p5000`), then checked and turned into
  * {@link CliOptions}. Every mistake is a usage {@link CliError} naming the option.
  */
+import { fstatSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { errorCode, messageOf, usageError } from './errors.js'
 
@@ -12,6 +13,8 @@ export interface ListenSpec {
   readonly host?: string
   readonly port?: number
   readonly path?: string
+  /** An inherited listening socket: fd 0, as a FastCGI spawner (spawn-fcgi, mod_fcgid) hands it over. */
+  readonly fd?: number
 }
 
 /** The parsed and checked command line. */
@@ -34,8 +37,8 @@ export interface CliOptions {
   readonly version: boolean
 }
 
-/** The servers `-s` accepts. */
-export const SERVERS = ['node', 'http2'] as const
+/** The servers `-s` accepts (`cgi` answers the one CGI request of the process instead of listening). */
+export const SERVERS = ['node', 'http2', 'fastcgi', 'cgi'] as const
 
 const SPEC = {
   app: { type: 'string', short: 'a' },
@@ -86,10 +89,18 @@ export function parseCommandLine(
   if (!(SERVERS as readonly string[]).includes(server)) {
     throw usageError(`unknown server '${server}' for -s/--server (known: ${SERVERS.join(', ')})`)
   }
+  if (server === 'cgi' && (v.reload || v['reload-paths'] !== undefined || v.workers !== undefined)) {
+    throw usageError('-s cgi answers one request per process: it takes no -r/--reload, -R or -w/--workers')
+  }
   const tlsCert = nonEmpty('--tls-cert', v['tls-cert'])
   const tlsKey = nonEmpty('--tls-key', v['tls-key'])
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw usageError('--tls-cert and --tls-key go together: give both')
+  }
+  if (server === 'fastcgi' && (tlsCert !== undefined || v['keep-alive-timeout'] !== undefined)) {
+    throw usageError(
+      '-s fastcgi takes no --tls-cert/--tls-key or --keep-alive-timeout: the web server in front owns the client connections',
+    )
   }
   const reloadPaths = (v['reload-paths'] ?? []).flatMap((list) =>
     list
@@ -100,7 +111,14 @@ export function parseCommandLine(
   return {
     appFile,
     evalCode,
-    listen: listenSpecs(v.listen, v.host, v.port),
+    listen:
+      server === 'fastcgi' &&
+      v.listen === undefined &&
+      v.host === undefined &&
+      v.port === undefined &&
+      spawned()
+        ? [{ fd: 0 }]
+        : listenSpecs(v.listen, v.host, v.port),
     server,
     environment: nonEmpty('-E/--env', v.env) ?? env.TSGI_ENV ?? env.NODE_ENV ?? 'development',
     reload: v.reload === true || reloadPaths.length > 0,
@@ -114,6 +132,18 @@ export function parseCommandLine(
     shutdownTimeout: duration('--shutdown-timeout', v['shutdown-timeout']),
     help: v.help === true,
     version: v.version === true,
+  }
+}
+
+/**
+ * True when stdin is a socket: a FastCGI spawner (spawn-fcgi, mod_fcgid, a web server running
+ * the app itself) hands over the listening socket as fd 0, as Plack's FCGI handler expects.
+ */
+function spawned(): boolean {
+  try {
+    return fstatSync(0).isSocket()
+  } catch {
+    return false
   }
 }
 

@@ -3,13 +3,14 @@
  * startup (once for the process, whatever the number of addresses; a failure is a one-line
  * error), listens, says it is ready, and on a stop request closes gracefully (in-flight
  * requests get the shutdown timeout, then are aborted with 'server-shutdown'), runs the
- * lifespan shutdown and returns exit code 0.
+ * lifespan shutdown and returns exit code 0. With `-s cgi` it answers the process's one CGI
+ * request instead of listening (nothing is written to stdout but the response).
  */
 import { type StartedLifespan, startLifespan } from '../server/lifespan.js'
 import type { App } from '../types.js'
 import { wrapForEnvironment } from './environment.js'
 import { CliError, messageLine } from './errors.js'
-import { type ListeningServer, listenAll, readyLine } from './listen.js'
+import { answerCgiRequest, type ListeningServer, listenAll, readyLine } from './listen.js'
 import { displayPath, loadApp } from './load.js'
 import type { CliOptions } from './options.js'
 import { sendToParent, whenStopRequested } from './signals.js'
@@ -41,6 +42,15 @@ export async function serveApp(
     const wrapped = wrapForEnvironment(app, opts.environment, opts.accessLog, cwd, out.stderr)
     const label = file === undefined ? '-e code' : displayPath(file, cwd)
     const lifespan = await startup(app, label, out.stderr)
+    if (opts.server === 'cgi') {
+      try {
+        await answerCgiRequest(wrapped.app)
+      } finally {
+        await lifespan.shutdown()
+        await wrapped.close()
+      }
+      return 0
+    }
     let servers: ListeningServer[]
     try {
       servers = await listenAll(wrapped.app, opts, cwd, role === 'worker')

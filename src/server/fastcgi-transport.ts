@@ -6,8 +6,8 @@
  * `Transfer-Encoding` and the connection's own fields are dropped, `Content-Length` is kept;
  * a `Status` field is refused (the front end would take it for the status).
  */
-import { statusText } from '../status.js'
 import type { Chunk, Env, HeaderList } from '../types.js'
+import { cgiHead } from './cgi-head.js'
 import {
   endRequest,
   MAX_CONTENT,
@@ -16,14 +16,13 @@ import {
   recordHeader,
   STDOUT,
 } from './fastcgi-records.js'
-import { isConnectionSpecific, wireHeaders } from './framing.js'
-import { HEAD_PLAIN, type Transport, type TransportEvents } from './transport.js'
+import type { Transport, TransportEvents } from './transport.js'
 
 /** What a request's transport needs of its connection. */
 export interface FastCgiLink {
   /** Writes bytes of the connection; false when the caller should wait for `drained`. */
   write(data: Uint8Array): boolean
-  /** Tells `transport` when the connection can take more. */
+  /** Tells `transport` every time the connection can take more, until its request is finished. */
   watchDrain(transport: FastCgiTransport): void
   /** The request is over on the connection (its END_REQUEST written, or it was cut). */
   finished(requestId: number, keepConn: boolean): void
@@ -31,11 +30,6 @@ export interface FastCgiLink {
   cut(requestId: number): void
   /** Closes the connection once its requests are done (a server shutting down). */
   closeAfter(): void
-}
-
-/** True for a `Status` field name: the front end would take it for the response status. */
-function isStatusField(name: string): boolean {
-  return name.length === 6 && name.toLowerCase() === 'status'
 }
 
 /** The transport of one FastCGI request. */
@@ -61,6 +55,8 @@ export class FastCgiTransport implements Transport {
 
   watchClose(): void {
     this.watched = true
+    // a response that ended before it was watched (its stdin still coming) is over already
+    if (this.finished || this.gone) this.done()
   }
 
   inputPending(_env: Env): boolean {
@@ -74,25 +70,11 @@ export class FastCgiTransport implements Transport {
     length: number | undefined,
     flags: number,
   ): string | undefined {
-    const out =
-      flags & HEAD_PLAIN
-        ? length === undefined
-          ? headers
-          : [...headers, 'Content-Length', String(length)]
-        : wireHeaders(headers, length, isConnectionSpecific)
-    let text = `Status: ${status} ${reason ?? statusText(status)}\r\n`
-    for (let i = 0; i < out.length; i += 2) {
-      const name = out[i]!
-      if (isStatusField(name)) {
-        return `invalid header ${JSON.stringify(name)}: a FastCGI front end takes it for the response status`
-      }
-      if (flags & HEAD_PLAIN && isConnectionSpecific(name)) continue
-      text += `${name}: ${out[i + 1]}\r\n`
-    }
-    text += '\r\n'
+    const head = cgiHead(status, reason, headers, length, flags, 'FastCGI')
+    if (typeof head === 'string') return head
     this.headSent = true
     // obs-text stays one octet per character, as it does on HTTP/1.1
-    this.stdout(Buffer.from(text, 'latin1'))
+    this.stdout(Buffer.from(`${head.lines}\r\n`, 'latin1'))
     return undefined
   }
 

@@ -45,6 +45,11 @@ export const serverSuiteCases: readonly SuiteCase[] = [
 export interface SuiteServer {
   readonly url: string
   close(): Promise<void>
+  /**
+   * What the app wrote to `tsgi.errors` so far, for a server whose apps run in other processes
+   * (CGI) and so cannot write to the stream `start` was given. @default that stream's text
+   */
+  errors?(): string
 }
 
 /** What `start` gets beside the app: the stream to use as `tsgi.errors` (checks read it). */
@@ -108,7 +113,8 @@ export function runServerSuite(
         const server = await start(c.app, { errors: log.stream })
         const client = suiteClient(server.url, protocol)
         try {
-          await c.check(client.fetch, { url: server.url, errors: log.text, protocol })
+          const errors = server.errors === undefined ? log.text : () => server.errors!()
+          await c.check(client.fetch, { url: server.url, errors, protocol })
         } finally {
           await client.close()
           await server.close()

@@ -87,7 +87,7 @@ describe('tsgiup user errors', () => {
       'an unknown server',
       ['-s', 'gazelle'],
       2,
-      /^tsgiup: unknown server 'gazelle' for -s\/--server \(known: node, http2\)/,
+      /^tsgiup: unknown server 'gazelle' for -s\/--server \(known: node, http2, fastcgi, cgi\)/,
     ],
     ['zero workers', ['--workers', '0'], 2, /^tsgiup: option --workers must be a whole number from 1/],
     [

@@ -74,7 +74,7 @@ describe('parseCommandLine', () => {
     [['-l', ':5000', '-p', '80'], '-l/--listen cannot be combined with -o/--host or -p/--port'],
     [['-l', 'host:port'], "option -l/--listen takes host:port or a socket path, got 'host:port'"],
     [['-l', '1.2.3.4:70000'], 'option -l/--listen must be a whole number from 0 to 65535'],
-    [['-s', 'starman'], "unknown server 'starman' for -s/--server (known: node, http2)"],
+    [['-s', 'starman'], "unknown server 'starman' for -s/--server (known: node, http2, fastcgi, cgi)"],
     [['--workers', 'two'], 'option --workers must be a whole number from 1 to 1024'],
     [['--keep-alive-timeout', '5 minutes'], 'option --keep-alive-timeout must be a duration'],
     [['--tls-cert', 'c.pem'], '--tls-cert and --tls-key go together: give both'],
