@@ -6,7 +6,9 @@
  * - `PATH_INFO` is taken from `REQUEST_URI` (its path, decoded once) below `SCRIPT_NAME` when
  *   that is where it lies: lighttpd merges repeated slashes in its `PATH_INFO`, and a front end
  *   that sets none mounts the app at `SCRIPT_NAME`. Otherwise the front end's `PATH_INFO`.
- * - `SCRIPT_NAME` loses a trailing `/` (spec 3.1); `QUERY_STRING` is always present.
+ * - `SCRIPT_NAME` loses a trailing `/` (spec 3.1); `QUERY_STRING` is always present, raw:
+ *   REQUEST_URI's query where the front end's differs from it only in percent-encoding
+ *   (lighttpd decodes unreserved characters in its `QUERY_STRING`).
  * - `HTTPS` `on` or `1` (or `REQUEST_SCHEME` `https`) makes `tsgi.url_scheme` `https`.
  * - `HTTP_CONTENT_TYPE` and `HTTP_CONTENT_LENGTH` are dropped (the unprefixed ones are the
  *   request's); an `Authorization` variable (Apache's `CGIPassAuth` style) becomes
@@ -65,6 +67,19 @@ function below(path: string, scriptName: string): string | undefined {
 }
 
 /**
+ * QUERY_STRING as the request target has it: the front end's, unless that is REQUEST_URI's
+ * query with only its percent-encoding changed (lighttpd decodes unreserved characters), when
+ * REQUEST_URI's is taken. A query the front end rewrote is kept.
+ */
+function rawQuery(given: string | undefined, requestUri: string | undefined): string {
+  if (requestUri === undefined) return given ?? ''
+  const raw = queryOf(requestUri)
+  if (given === undefined || given === raw) return raw
+  const decoded = decodePath(raw)
+  return decoded !== undefined && decoded === decodePath(given) ? raw : given
+}
+
+/**
  * The env of a request described by `vars`, or undefined when its path does not percent-decode
  * (answer 400). `runOnce` is true for CGI (one request per process).
  */
@@ -78,7 +93,7 @@ export function cgiEnv(
 ): Env | undefined {
   const scriptName = mountPoint(vars.SCRIPT_NAME ?? '')
   const givenPathInfo = vars.PATH_INFO ?? ''
-  const query = vars.QUERY_STRING ?? (vars.REQUEST_URI === undefined ? '' : queryOf(vars.REQUEST_URI))
+  const query = rawQuery(vars.QUERY_STRING, vars.REQUEST_URI)
   const requestUri =
     vars.REQUEST_URI ?? `${encodePath(scriptName + givenPathInfo) || '/'}${query === '' ? '' : `?${query}`}`
   const decoded = decodePath(targetPath(requestUri))

@@ -13,7 +13,9 @@
  *   `tsgi.input` as it arrives, with backpressure (the connection stops being read while a
  *   request's unread input passes 64 KiB); stdout goes out in records of at most 65,535 bytes,
  *   as it is written.
- * - A malformed record closes its connection only.
+ * - A malformed record closes its connection only. A response cut off (its app failed after
+ *   the head) ends its connection with a record of FastCGI version 0, which the front end
+ *   refuses, so that the client cannot take the response for complete.
  *
  * @example
  * const server = await serve(app, { path: '/run/app.sock' })
@@ -39,7 +41,9 @@ import {
   RESPONDER,
   RecordParser,
   record,
+  recordHeader,
   STDIN,
+  STDOUT,
   UNKNOWN_ROLE,
   unknownType,
 } from './fastcgi-records.js'
@@ -100,6 +104,18 @@ interface FastCgiContext extends PipelineContext {
 
 function ignore(): void {}
 
+/**
+ * What a cut connection ends with, after what was written: a record header of FastCGI version
+ * 0, which front ends refuse as malformed, so the response cannot look complete. A plain close
+ * is not enough: nginx takes it for the end of the response (a chunked body gets its last
+ * chunk, a Content-Length one leaves its client waiting), and a unix socket has no reset.
+ */
+function brokenRecord(requestId: number): Buffer {
+  const header = recordHeader(STDOUT, requestId, 0)
+  header[0] = 0
+  return header
+}
+
 function uncorkConnection(connection: Connection): void {
   connection.uncork()
 }
@@ -127,11 +143,12 @@ class Request {
     const params = this.params
     if (params === undefined) return undefined
     if (content.length > 0) {
-      params.push(Buffer.from(content))
+      // a view: the read it lies in is never reused, and the params are decoded at their end
+      params.push(content)
       return undefined
     }
     this.params = undefined
-    const vars = decodePairs(Buffer.concat(params))
+    const vars = decodePairs(params.length === 1 ? params[0]! : Buffer.concat(params))
     if (typeof vars === 'string') return vars
     const ctx = this.connection.ctx
     const ex = new Exchange(ctx, this.transport)
@@ -161,9 +178,9 @@ class Request {
     if (!this.transport.inputDone) this.input.resume()
   }
 
-  /** FCGI_ABORT_REQUEST, or the connection is gone. */
+  /** FCGI_ABORT_REQUEST, or the connection is gone (before the params ended: no exchange to tell). */
   lost(): void {
-    this.transport.lost()
+    if (this.exchange !== undefined) this.transport.lost()
     this.input.destroy()
   }
 }
@@ -188,10 +205,9 @@ class Connection implements FastCgiLink {
       const problem = this.parser.push(chunk)
       if (problem !== undefined) this.malformed(problem)
     })
+    // a transport asks once and hears of every drain until its request is over (finished())
     socket.on('drain', () => {
-      const waiting = [...this.drainWaiters]
-      this.drainWaiters.clear()
-      for (const transport of waiting) transport.drained()
+      for (const transport of [...this.drainWaiters]) transport.drained()
     })
     socket.on('error', ignore)
     socket.on('close', () => {
@@ -328,9 +344,10 @@ class Connection implements FastCgiLink {
 
   cut(requestId: number): void {
     // the front end cannot tell a broken response from a finished one but by the connection
-    // closing; with other requests on it, the response is ended with a failing app status
+    // breaking; with other requests on it, the response is ended with a failing app status
     if (this.requests.size <= 1) {
-      this.socket.destroy()
+      this.socket.write(brokenRecord(requestId))
+      this.socket.destroySoon()
       return
     }
     this.socket.write(endRequest(requestId, 1, 0))

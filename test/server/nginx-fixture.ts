@@ -7,12 +7,15 @@
  * an hour for the upstream; response buffering is left at nginx's default (on), so a response
  * streams only when it asks to (`X-Accel-Buffering: no`) or `extra` turns buffering off.
  *
+ * Without `upstream` there is no `location /` of the fixture's: the test gives its own in
+ * `extra` (a `fastcgi_pass` one, say), with an `upstream` block in `http` when it needs one.
+ *
  * Tests that need it skip without nginx, with a printed reason ({@link skipNginx}), and fail
  * when TSGI_REQUIRE_INTEGRATION=1.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +37,16 @@ export const nginxPath: string | undefined = findNginx()
 export const nginxMissing: string | undefined =
   nginxPath === undefined ? 'nginx not found (Debian package nginx)' : undefined
 
+/** nginx's FastCGI params file (Debian's nginx-common), for `include` in a `fastcgi_pass` location. */
+export const nginxFastcgiParams = '/etc/nginx/fastcgi_params'
+
+/** Why nginx FastCGI tests cannot run here (no nginx, or no {@link nginxFastcgiParams}), or undefined. */
+export const nginxFastcgiMissing: string | undefined =
+  nginxMissing ??
+  (existsSync(nginxFastcgiParams)
+    ? undefined
+    : `${nginxFastcgiParams} not found (Debian package nginx-common)`)
+
 /** Whether tests of `what` that need nginx skip (printing why, once). */
 export function skipNginx(what: string): boolean {
   return skipWithout(what, nginxMissing)
@@ -41,10 +54,12 @@ export function skipNginx(what: string): boolean {
 
 /** Options of {@link startNginx}. */
 export interface NginxOptions {
-  /** Where `location /` proxies to: `http://127.0.0.1:PORT`. */
-  readonly upstream: string
+  /** Where `location /` proxies to: `http://127.0.0.1:PORT`. Absent: no `location /` but those in `extra`. */
+  readonly upstream?: string
   /** More directives for the `server` block (a `location`, or `proxy_buffering off;`, inherited by `location /`). */
   readonly extra?: string
+  /** Directives for the `http` block, before `server` (an `upstream` block). */
+  readonly http?: string
 }
 
 /** A running nginx. */
@@ -58,8 +73,8 @@ export interface Nginx {
   stop(): Promise<void>
 }
 
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const server = createServer()
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -67,6 +82,19 @@ async function freePort(): Promise<number> {
   const port = typeof address === 'object' && address !== null ? address.port : 0
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/** The fixture's `location /`: an HTTP/1.1 reverse proxy to `upstream`. */
+function proxyRoot(upstream: string): string {
+  return `    location / {
+      proxy_pass ${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+      proxy_read_timeout 1h;
+    }
+`
 }
 
 function config(dir: string, port: number, options: NginxOptions): string {
@@ -87,18 +115,11 @@ http {
     default upgrade;
     '' close;
   }
+${options.http ?? ''}
   server {
     listen 127.0.0.1:${port};
     server_name localhost;
-    location / {
-      proxy_pass ${options.upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
-      proxy_read_timeout 1h;
-    }
-${options.extra ?? ''}
+${options.upstream === undefined ? '' : proxyRoot(options.upstream)}${options.extra ?? ''}
   }
 }
 `
@@ -125,7 +146,7 @@ async function accepting(port: number, child: ChildProcess, log: () => string): 
   }
 }
 
-/** Starts nginx proxying to `options.upstream`; throws when nginx is missing or does not start. */
+/** Starts nginx proxying to `options.upstream` (or as `extra` says); throws when nginx is missing or does not start. */
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const bin = present(nginxPath, 'nginx not found (Debian package nginx)')
   let lastError: unknown
