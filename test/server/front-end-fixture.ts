@@ -59,7 +59,7 @@ export function configText(part: ConfigPart, at: Placement): string {
 }
 
 /** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer()
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -70,7 +70,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves once `port` accepts a connection; rejects when `child` exits first or 10 s pass. */
-async function accepting(name: string, port: number, child: ChildProcess, log: () => string): Promise<void> {
+export async function accepting(
+  name: string,
+  port: number,
+  child: ChildProcess,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + 10_000
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -13,13 +13,15 @@
  * Tests that need it skip without nginx, with a printed reason ({@link skipNginx}), and fail
  * when TSGI_REQUIRE_INTEGRATION=1.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { accepting, freePort } from './front-end-fixture.js'
 import { findBinary, present, skipWithout } from './tls-fixture.js'
+
+export { freePort } from './front-end-fixture.js'
 
 function findNginx(): string | undefined {
   try {
@@ -73,17 +75,6 @@ export interface Nginx {
   stop(): Promise<void>
 }
 
-/** A port of 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  const port = typeof address === 'object' && address !== null ? address.port : 0
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 /** The fixture's `location /`: an HTTP/1.1 reverse proxy to `upstream`. */
 function proxyRoot(upstream: string): string {
   return `    location / {
@@ -125,27 +116,6 @@ ${options.upstream === undefined ? '' : proxyRoot(options.upstream)}${options.ex
 `
 }
 
-/** Resolves once `port` accepts a connection; rejects when `child` exits first or 10 s pass. */
-async function accepting(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}) before listening: ${log()}`)
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within 10 s: ${log()}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /** Starts nginx proxying to `options.upstream` (or as `extra` says); throws when nginx is missing or does not start. */
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const bin = present(nginxPath, 'nginx not found (Debian package nginx)')
@@ -166,7 +136,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     const exited = once(child, 'exit')
     const remove = () => rmSync(dir, { recursive: true, force: true })
     try {
-      await accepting(port, child, () => stderr.trim())
+      await accepting('nginx', port, child, () => stderr.trim())
     } catch (err) {
       lastError = err
       if (child.exitCode === null && child.signalCode === null) {
