@@ -58,6 +58,15 @@ export function configText(part: ConfigPart, at: Placement): string {
   return typeof part === 'string' ? part : part(at)
 }
 
+/** Stops a front end: SIGTERM, then SIGKILL if it has not exited (`exited`) within 3 s. */
+export async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}
+
 /** A port that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const server = createServer()
@@ -143,12 +152,7 @@ export async function startFrontEnd(spec: FrontEndSpec): Promise<FrontEnd> {
       url: `http://127.0.0.1:${at.port}`,
       errorLog,
       stop: async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM')
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-          await exited
-          clearTimeout(timer)
-        }
+        await stopChild(child, exited)
         remove()
       },
     }

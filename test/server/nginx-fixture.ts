@@ -18,7 +18,7 @@ import { once } from 'node:events'
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { accepting, freePort } from './front-end-fixture.js'
+import { accepting, freePort, stopChild } from './front-end-fixture.js'
 import { findBinary, present, skipWithout } from './tls-fixture.js'
 
 export { freePort } from './front-end-fixture.js'
@@ -151,12 +151,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
       url: `http://127.0.0.1:${port}`,
       dir,
       stop: async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM')
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-          await exited
-          clearTimeout(timer)
-        }
+        await stopChild(child, exited)
         remove()
       },
     }
